@@ -1,0 +1,242 @@
+"""``open_app``: the owner of everything cdpsession starts."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from typing import TYPE_CHECKING, Any
+
+import platformdirs
+import trio
+
+from ._errors import CDPSessionError
+from ._events import EventEmitter
+from ._host import HostConfig, open_host, ram_backed_temp_root
+from ._launcher import check_extra_args, find_chromium
+from ._registry import PARTITIONS_DIR
+from ._session import SessionModule
+
+if TYPE_CHECKING:
+    from ._host import Host
+    from ._session import Session
+
+
+# What navigator.userAgentData reports, so a user-agent override keeps the real client hints
+# (Electron keeps them: behaviour #43); without userAgentMetadata Chromium blanks them.
+# Read on a WebUI page: about:blank is not a secure context and has no userAgentData.
+_CLIENT_HINTS_URL = "chrome://version/"
+_CLIENT_HINTS_JS = """(async () => {
+  const d = navigator.userAgentData;
+  const h = await d.getHighEntropyValues(
+      ["architecture", "bitness", "model", "platformVersion", "fullVersionList", "wow64"]);
+  return {brands: d.brands, fullVersionList: h.fullVersionList, platform: d.platform,
+          platformVersion: h.platformVersion, architecture: h.architecture, model: h.model,
+          mobile: d.mobile, bitness: h.bitness, wow64: h.wow64};
+})()"""
+
+
+class App(EventEmitter):
+    """A running cdpsession app (Electron's ``app`` as far as sessions go).
+
+    ``app.session`` is Electron's ``session`` module. Event ``session-created``
+    ``(session)`` fires for every new session. Made by :func:`open_app`.
+    """
+
+    def __init__(
+        self,
+        nursery: trio.Nursery,
+        *,
+        user_data_dir: str,
+        executable: str,
+        headless: bool,
+        extra_args: tuple[str, ...],
+        launch_timeout: float,
+        close_timeout: float,
+    ) -> None:
+        super().__init__(self._spawn)
+        self._nursery = nursery
+        self.user_data_dir = user_data_dir
+        self.executable = executable
+        self._headless = headless
+        self._extra_args = extra_args
+        self._launch_timeout = launch_timeout
+        self._close_timeout = close_timeout
+        self._ram_dir = ram_backed_temp_root()
+        self._hosts: set[Host] = set()
+        self._closed = False
+        self._hints: dict[str, Any] | None = None
+        self._hints_lock = trio.Lock()
+        self.session = SessionModule(self)
+
+    async def _client_hints(self, host: Host) -> dict[str, Any]:
+        """The browser's own ``userAgentMetadata`` (same for every host of this app)."""
+        async with self._hints_lock:
+            if self._hints is None:
+                page = await host.create_page(_CLIENT_HINTS_URL, internal=True)
+                try:
+                    reply = await host.call(
+                        "Runtime.evaluate",
+                        {"expression": _CLIENT_HINTS_JS, "awaitPromise": True, "returnByValue": True},
+                        page.session_id,
+                    )
+                finally:
+                    await host.call("Target.closeTarget", {"targetId": page.target_id})
+                value = reply.get("result", {}).get("value")
+                if not isinstance(value, dict):
+                    raise CDPSessionError(f"cannot read the browser's client hints: {reply}")
+                # Mandatory in CDP's UserAgentMetadata even where the browser reports nothing.
+                hints: dict[str, Any] = {
+                    "platform": "",
+                    "platformVersion": "",
+                    "architecture": "",
+                    "model": "",
+                    "mobile": False,
+                }
+                hints.update({k: v for k, v in value.items() if v is not None})
+                self._hints = hints
+            return dict(self._hints)
+
+    def _spawn(self, fn: Callable[[], Awaitable[None]]) -> None:
+        self._nursery.start_soon(fn)
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise CDPSessionError("the app is closed")
+
+    async def _start_host(self, session: Session) -> Host:
+        self._check_open()
+        path = session.storage_path
+        if path is not None and os.path.dirname(path) == os.path.join(
+            self.user_data_dir, PARTITIONS_DIR
+        ):
+            os.makedirs(os.path.dirname(path), mode=0o700, exist_ok=True)
+        config = HostConfig(
+            executable=self.executable,
+            user_data_dir=path,
+            headless=self._headless,
+            extra_args=self._extra_args,
+            launch_timeout=self._launch_timeout,
+            close_timeout=self._close_timeout,
+            ram_dir=self._ram_dir,
+        )
+        host: Host = await self._nursery.start(self._run_host, session, config)
+        return host
+
+    async def _run_host(
+        self,
+        session: Session,
+        config: HostConfig,
+        task_status: trio.TaskStatus[Host] = trio.TASK_STATUS_IGNORED,
+    ) -> None:
+        async with open_host(config) as host:
+            self._hosts.add(host)
+            try:
+                session._install(host)
+                task_status.started(host)
+                await host.stop_requested.wait()
+            finally:
+                self._hosts.discard(host)
+                session._host_gone()
+
+    def _begin_close(self) -> None:
+        self._closed = True
+        for host in list(self._hosts):
+            host.stop_requested.set()
+
+
+def _default_user_data_dir() -> str:
+    return platformdirs.user_data_dir("cdpsession", appauthor=False)
+
+
+def _prepare_user_data_dir(user_data_dir: str | os.PathLike[str] | None) -> str:
+    if user_data_dir is None:
+        path = _default_user_data_dir()
+    elif isinstance(user_data_dir, str | os.PathLike):
+        path = os.fspath(user_data_dir)
+        if not isinstance(path, str):
+            raise TypeError("user_data_dir must be a str path")
+        if not path or "\0" in path:
+            raise ValueError(f"user_data_dir {path!r} is not a usable folder name")
+    else:
+        raise TypeError(f"user_data_dir must be a path or None, not {type(user_data_dir).__name__}")
+    path = os.path.abspath(path)
+    if os.path.exists(path) and not os.path.isdir(path):
+        raise ValueError(f"user_data_dir {path!r} exists and is not a folder")
+    os.makedirs(path, mode=0o700, exist_ok=True)
+    return path
+
+
+def _single(group: BaseExceptionGroup[BaseException]) -> BaseException | None:
+    """The one real exception in a nursery's group (Cancelled ignored), else None."""
+    leaves: list[BaseException] = []
+
+    def walk(exc: BaseException) -> None:
+        if isinstance(exc, BaseExceptionGroup):
+            for inner in exc.exceptions:
+                walk(inner)
+        elif not isinstance(exc, trio.Cancelled):
+            leaves.append(exc)
+
+    walk(group)
+    return leaves[0] if len(leaves) == 1 else None
+
+
+@contextlib.asynccontextmanager
+async def open_app(
+    user_data_dir: str | os.PathLike[str] | None = None,
+    *,
+    chromium: str | os.PathLike[str] | None = None,
+    headless: bool = True,
+    extra_args: Sequence[str] = (),
+    launch_timeout: float = 30.0,
+    close_timeout: float = 10.0,
+) -> AsyncIterator[App]:
+    """Open a cdpsession app; everything it starts is stopped and removed on exit.
+
+    Args:
+        user_data_dir: the folder of the default session's profile; ``persist:`` partitions
+            live in its ``Partitions/``. None: a per-user folder (platformdirs).
+        chromium: the browser executable. None: ``$CDPSESSION_CHROMIUM``, then ``chromium``,
+            ``chromium-browser``, ``google-chrome`` on PATH, then Playwright's browsers.
+        headless: run without windows (headful needs a display).
+        extra_args: more Chromium flags for every host.
+        launch_timeout: seconds a browser may take to answer after start.
+        close_timeout: seconds a browser gets to close cleanly (writing its profile) before
+            it is terminated, then killed.
+
+    Each session's browser starts on its first use. Leaving the block, by any path
+    (exception, cancellation, KeyboardInterrupt), closes every browser (``Browser.close``,
+    then SIGTERM, then SIGKILL), waits for them and removes every temp folder. An exception
+    from an event listener ends the block with that exception.
+
+    Raises:
+        LaunchError: no Chromium found.
+        TypeError/ValueError: bad arguments.
+    """
+    executable = find_chromium(chromium)
+    extra = check_extra_args(extra_args)
+    for name, value in (("launch_timeout", launch_timeout), ("close_timeout", close_timeout)):
+        if isinstance(value, bool) or not isinstance(value, int | float) or not value > 0:
+            raise ValueError(f"{name} must be a positive number of seconds, not {value!r}")
+    path = _prepare_user_data_dir(user_data_dir)
+    try:
+        async with trio.open_nursery() as nursery:
+            app = App(
+                nursery,
+                user_data_dir=path,
+                executable=executable,
+                headless=bool(headless),
+                extra_args=extra,
+                launch_timeout=float(launch_timeout),
+                close_timeout=float(close_timeout),
+            )
+            try:
+                yield app
+            finally:
+                app._begin_close()
+    except BaseExceptionGroup as group:
+        single = _single(group)
+        if single is None:
+            raise
+        raise single from None

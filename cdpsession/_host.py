@@ -1,0 +1,498 @@
+"""One Chromium process: its connection, the target fan-out backbone, shared infrastructure.
+
+Knows nothing of Electron. What it gives the concept modules:
+
+* **Target setup hooks.** Browser-level ``Target.setAutoAttach(waitForDebuggerOnStart,
+  flatten)``, repeated on every page, frame and worker, catches each target paused before its
+  first script. Registered hooks queue the commands that target needs (user agent, emulation,
+  shims); the host writes them, then ``Runtime.runIfWaitingForDebugger``, back to back:
+  a paused service worker answers ``Network.enable`` only after it resumes.
+* **A hidden utility page** (the ``about:blank`` the browser starts with) for per-context
+  commands that the browser session refuses.
+* **The helper extension** shipped in the package, loaded on first need with
+  ``Extensions.loadUnpacked``, reached through its service worker.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import shutil
+import tempfile
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+from typing import Any
+
+import attrs
+import trio
+
+from ._connection import Connection, open_connection
+from ._errors import (
+    BrowserClosedError,
+    LaunchError,
+    ProtocolError,
+    TargetClosedError,
+)
+from ._launcher import (
+    BrowserProcess,
+    build_argv,
+    profile_in_use,
+    spawn,
+)
+from ._transport import PipeTransport
+from ._wire import Event
+
+log = logging.getLogger("cdpsession")
+
+HELPER_EXTENSION_DIR = Path(__file__).parent / "_extension"
+
+# Targets that get the per-target session state, and that can have children of their own.
+STATEFUL_TYPES = frozenset({"page", "iframe", "worker", "shared_worker", "service_worker"})
+PARENT_TYPES = frozenset({"page", "iframe", "worker", "shared_worker", "service_worker"})
+_AUTO_ATTACH = {
+    "autoAttach": True,
+    "waitForDebuggerOnStart": True,
+    "flatten": True,
+    "filter": [
+        {"type": "browser", "exclude": True},
+        {"type": "tab", "exclude": True},
+        {"type": "browser_ui", "exclude": True},
+        {},
+    ],
+}
+
+
+@attrs.define(eq=False)
+class Target:
+    """One attached target (page, out-of-process iframe, worker, service worker ...).
+
+    ``inherited`` is copied from the parent target when there is one, so a page's frames and
+    workers see the settings that were current when the page itself was created.
+    """
+
+    target_id: str
+    session_id: str
+    type: str
+    url: str
+    browser_context_id: str | None
+    parent: Target | None
+    inherited: dict[str, Any] = attrs.field(factory=dict)
+    ready: trio.Event = attrs.field(factory=trio.Event)
+    gone: trio.Event = attrs.field(factory=trio.Event)
+    internal: bool = False
+
+    @property
+    def root(self) -> Target:
+        """The top-level target this one descends from (itself when top-level)."""
+        node = self
+        while node.parent is not None:
+            node = node.parent
+        return node
+
+
+class TargetSetup:
+    """What a setup hook gets: the target, and a queue of commands to send before it runs."""
+
+    __slots__ = ("commands", "target")
+
+    def __init__(self, target: Target) -> None:
+        self.target = target
+        self.commands: list[tuple[str, dict[str, Any] | None]] = []
+
+    def add(self, method: str, params: dict[str, Any] | None = None) -> None:
+        """Queue a command for this target (sent before it resumes, pipelined)."""
+        self.commands.append((method, params))
+
+
+TargetHook = Callable[[TargetSetup], None]
+"""A per-target setup hook: queue commands with ``setup.add``. Must not block."""
+TargetListener = Callable[[Target], None]
+
+
+@attrs.define
+class HostConfig:
+    """Everything needed to start one host."""
+
+    executable: str
+    user_data_dir: str | None  # None: a private temp profile, removed at close
+    headless: bool = True
+    extra_args: tuple[str, ...] = ()
+    launch_timeout: float = 30.0
+    close_timeout: float = 10.0
+    ram_dir: str | None = None  # where in-memory profiles go (RAM-backed when possible)
+
+
+def ram_backed_temp_root() -> str:
+    """A writable RAM-backed folder for in-memory profiles, else the normal temp folder."""
+    shm = "/dev/shm"  # noqa: S108 - a deliberate RAM-backed location; each profile is mkdtemp'd (0700)
+    if os.path.isdir(shm) and os.access(shm, os.W_OK | os.X_OK):
+        return shm
+    return tempfile.gettempdir()
+
+
+@attrs.define
+class HelperExtension:
+    """The loaded helper extension: its id and the session of its service worker."""
+
+    id: str
+    worker: Target
+
+
+class Host:
+    """One Chromium process and everything attached to it. Made by :func:`open_host`."""
+
+    def __init__(
+        self,
+        config: HostConfig,
+        browser: BrowserProcess,
+        connection: Connection,
+        nursery: trio.Nursery,
+        user_data_dir: str,
+    ) -> None:
+        self.config = config
+        self.browser = browser
+        self.connection = connection
+        self.user_data_dir = user_data_dir
+        self._nursery = nursery
+        self._hooks: list[TargetHook] = []
+        self._attach_listeners: list[TargetListener] = []
+        self._detach_listeners: list[TargetListener] = []
+        self.targets: dict[str, Target] = {}  # by session id
+        self._by_target_id: dict[str, Target] = {}
+        self._target_waiters: dict[str, trio.Event] = {}
+        self.user_agent = ""
+        self.product = ""
+        self.default_context_id: str | None = None
+        self._utility_target_id: str | None = None
+        self._utility: Target | None = None
+        self._internal_ids: set[str] = set()
+        self._extension: HelperExtension | None = None
+        self._extension_lock = trio.Lock()
+        self.closing = trio.Event()
+        self.gone = trio.Event()
+        self.stop_requested = trio.Event()
+
+    # -- registration ---------------------------------------------------------------------
+
+    def add_target_hook(self, hook: TargetHook) -> None:
+        """Run ``hook`` for every target attached from now on, before it starts running."""
+        self._hooks.append(hook)
+
+    def on_target_attached(self, listener: TargetListener) -> None:
+        """Call ``listener(target)`` once a target is set up and running."""
+        self._attach_listeners.append(listener)
+
+    def on_target_detached(self, listener: TargetListener) -> None:
+        """Call ``listener(target)`` when a target goes away."""
+        self._detach_listeners.append(listener)
+
+    @property
+    def alive(self) -> bool:
+        """True while the browser runs and is not being closed."""
+        return not (self.gone.is_set() or self.closing.is_set() or self.connection.closed.is_set())
+
+    # -- commands -------------------------------------------------------------------------
+
+    async def call(
+        self, method: str, params: dict[str, Any] | None = None, session_id: str | None = None
+    ) -> dict[str, Any]:
+        """Send one command on this host's connection."""
+        return await self.connection.call(method, params, session_id)
+
+    # -- the backbone ---------------------------------------------------------------------
+
+    async def _start(self) -> None:
+        conn = self.connection
+        conn.listen(self._on_attached, "Target.attachedToTarget")
+        conn.listen(self._on_detached, "Target.detachedFromTarget")
+        conn.listen(self._on_info_changed, "Target.targetInfoChanged")
+        # The page the browser opened at start becomes the utility page: learn its id before
+        # auto-attach can report it.
+        targets, version, contexts = _ok(
+            await conn.call_many(
+                [
+                    ("Target.getTargets", None),
+                    ("Browser.getVersion", None),
+                    ("Target.getBrowserContexts", None),
+                ]
+            )
+        )
+        self.user_agent = version.get("userAgent", "")
+        self.product = version.get("product", "")
+        self.default_context_id = contexts.get("defaultBrowserContextId")
+        for info in targets.get("targetInfos", []):
+            if info.get("type") == "page":
+                self._utility_target_id = info["targetId"]
+                break
+        _ok(
+            await conn.call_many(
+                [
+                    ("Target.setAutoAttach", _AUTO_ATTACH),
+                    ("Target.setDiscoverTargets", {"discover": True}),
+                ]
+            )
+        )
+
+    def _on_attached(self, event: Event) -> None:
+        params = event.params
+        info = params.get("targetInfo", {})
+        session_id = params.get("sessionId")
+        if not isinstance(session_id, str) or not isinstance(info, dict):
+            return
+        parent = self.targets.get(event.session_id) if event.session_id else None
+        target = Target(
+            target_id=info.get("targetId", ""),
+            session_id=session_id,
+            type=info.get("type", ""),
+            url=info.get("url", ""),
+            browser_context_id=info.get("browserContextId"),
+            parent=parent,
+            inherited=dict(parent.inherited) if parent is not None else {},
+        )
+        if target.target_id == self._utility_target_id:
+            target.internal = True
+            self._utility = target
+        elif target.target_id in self._internal_ids:
+            target.internal = True
+        self.targets[session_id] = target
+        self._by_target_id[target.target_id] = target
+        self._nursery.start_soon(self._setup_target, target, bool(params.get("waitingForDebugger")))
+
+    async def _setup_target(self, target: Target, waiting: bool) -> None:
+        setup = TargetSetup(target)
+        if target.type in STATEFUL_TYPES and not target.internal:
+            for hook in self._hooks:
+                hook(setup)
+        if target.type in PARENT_TYPES:
+            setup.add("Target.setAutoAttach", _AUTO_ATTACH)
+        if waiting:
+            setup.add("Runtime.runIfWaitingForDebugger")
+        try:
+            results = await self.connection.call_many(setup.commands, target.session_id)
+        except BrowserClosedError:
+            return  # the target (or the browser) went away during setup
+        for (method, _), result in zip(setup.commands, results, strict=True):
+            if isinstance(result, ProtocolError) and not (
+                method == "Target.setAutoAttach" and "worker" in target.type
+            ):
+                # Not fatal for the app (a target may vanish mid-setup), but never silent.
+                log.warning("setting up %s %s: %s", target.type, target.url, result)
+        target.ready.set()
+        waiter = self._target_waiters.pop(target.target_id, None)
+        if waiter is not None:
+            waiter.set()
+        if not target.internal:
+            for listener in tuple(self._attach_listeners):
+                listener(target)
+
+    def _on_detached(self, event: Event) -> None:
+        session_id = event.params.get("sessionId")
+        target = self.targets.pop(session_id, None) if isinstance(session_id, str) else None
+        if target is None:
+            return
+        self._by_target_id.pop(target.target_id, None)
+        self._internal_ids.discard(target.target_id)
+        target.gone.set()
+        target.ready.set()
+        if not target.internal and self.alive:
+            for listener in tuple(self._detach_listeners):
+                listener(target)
+
+    def _on_info_changed(self, event: Event) -> None:
+        info = event.params.get("targetInfo", {})
+        target = self._by_target_id.get(info.get("targetId", ""))
+        if target is not None and isinstance(info.get("url"), str):
+            target.url = info["url"]
+
+    async def wait_target(self, target_id: str) -> Target:
+        """Wait until the target with ``target_id`` is attached, set up and running."""
+        target = self._by_target_id.get(target_id)
+        if target is None:
+            await self._target_waiters.setdefault(target_id, trio.Event()).wait()
+            target = self._by_target_id.get(target_id)
+        if target is not None:
+            await target.ready.wait()
+        if not self.alive and self.gone.is_set():
+            raise BrowserClosedError("the browser went away")
+        if target is None or target.gone.is_set():
+            raise TargetClosedError(f"target {target_id} went away while starting")
+        return target
+
+    def find_target(self, target_id: str) -> Target | None:
+        """The attached target with this id, if any."""
+        return self._by_target_id.get(target_id)
+
+    async def create_page(self, url: str = "about:blank", *, internal: bool = False) -> Target:
+        """Open a new page target and return it once it is set up (hooks applied, running).
+
+        An ``internal`` page is cdpsession's own: no session state, never a WebContents.
+        """
+        reply = await self.call("Target.createTarget", {"url": url})
+        target_id = reply["targetId"]
+        if internal:
+            self._internal_ids.add(target_id)
+            known = self._by_target_id.get(target_id)
+            if known is not None:
+                known.internal = True
+        return await self.wait_target(target_id)
+
+    # -- shared infrastructure --------------------------------------------------------------
+
+    async def utility(self) -> Target:
+        """The hidden blank page of this host, for per-context commands."""
+        if self._utility is not None and not self._utility.gone.is_set():
+            await self._utility.ready.wait()
+            return self._utility
+        target = await self.create_page(internal=True)
+        self._utility = target
+        return target
+
+    async def helper_extension(self) -> HelperExtension:
+        """Load the package's helper extension on first need; return it with its worker."""
+        async with self._extension_lock:
+            ext = self._extension
+            if ext is not None and not ext.worker.gone.is_set():
+                return ext
+            # A temp copy: Chromium may write into an unpacked extension's folder, and the
+            # installed package can be read-only.
+            path = os.path.join(self.private_dir, "helper-extension")
+            if not os.path.isdir(path):
+                shutil.copytree(HELPER_EXTENSION_DIR, path)
+            reply = await self.call("Extensions.loadUnpacked", {"path": path})
+            ext_id = reply["id"]
+            prefix = f"chrome-extension://{ext_id}/"
+            worker = next(
+                (
+                    t
+                    for t in self.targets.values()
+                    if t.type == "service_worker" and t.url.startswith(prefix)
+                ),
+                None,
+            )
+            if worker is None:
+                ev = await self.connection.wait_for_event(
+                    "Target.attachedToTarget",
+                    predicate=lambda e: (
+                        e.params.get("targetInfo", {}).get("type") == "service_worker"
+                        and e.params.get("targetInfo", {}).get("url", "").startswith(prefix)
+                    ),
+                )
+                worker = await self.wait_target(ev.params["targetInfo"]["targetId"])
+            await worker.ready.wait()
+            worker.internal = True
+            self._extension = HelperExtension(ext_id, worker)
+            return self._extension
+
+    @property
+    def private_dir(self) -> str:
+        """A folder private to this host (its TMPDIR lives here), removed at close."""
+        return os.path.dirname(self.browser.stderr_path)
+
+    # -- shutdown -------------------------------------------------------------------------
+
+    def _mark_gone(self) -> None:
+        """The browser is gone: wake everything that waits on it."""
+        self.gone.set()
+        self.stop_requested.set()
+        for waiter in self._target_waiters.values():
+            waiter.set()
+        self._target_waiters.clear()
+        for target in list(self.targets.values()):
+            target.gone.set()
+            target.ready.set()
+
+    async def _shutdown(self) -> None:
+        """Browser.close -> grace -> SIGTERM -> SIGKILL; shielded."""
+        self.closing.set()
+        with trio.CancelScope(shield=True):
+            if self.browser.process.returncode is None and not self.connection.closed.is_set():
+                with trio.move_on_after(self.config.close_timeout), contextlib.suppress(
+                    BrowserClosedError, ProtocolError
+                ):
+                    await self.connection.call("Browser.close")
+            await self.browser.stop(self.config.close_timeout)
+            self._mark_gone()
+
+
+def _ok(replies: list[dict[str, Any] | ProtocolError]) -> list[dict[str, Any]]:
+    out = []
+    for reply in replies:
+        if isinstance(reply, ProtocolError):
+            raise reply
+        out.append(reply)
+    return out
+
+
+async def _watch_process(host: Host) -> None:
+    await host.browser.process.wait()
+    host._mark_gone()
+
+
+@contextlib.asynccontextmanager
+async def open_host(config: HostConfig) -> AsyncIterator[Host]:
+    """Start one Chromium host and stop it (and remove its temp folders) on the way out.
+
+    Raises:
+        LaunchError: the profile is in use, Chromium failed to start, or did not answer
+            within ``config.launch_timeout``.
+    """
+    temp_root = tempfile.mkdtemp(
+        prefix="cdpsession-", dir=config.ram_dir if config.user_data_dir is None else None
+    )
+    try:
+        private = os.path.join(temp_root, "host")
+        tmpdir = os.path.join(private, "tmp")
+        os.makedirs(tmpdir, mode=0o700)
+        if config.user_data_dir is None:
+            user_data_dir = os.path.join(temp_root, "profile")
+            os.mkdir(user_data_dir, 0o700)
+        else:
+            user_data_dir = config.user_data_dir
+            os.makedirs(user_data_dir, mode=0o700, exist_ok=True)
+            holder = profile_in_use(user_data_dir)
+            if holder is not None:
+                raise LaunchError(
+                    f"the profile folder {user_data_dir!r} is in use by another Chromium "
+                    f"(pid {holder}); one profile can be open in one browser process only"
+                )
+        argv = build_argv(
+            config.executable,
+            user_data_dir,
+            headless=config.headless,
+            extra_args=config.extra_args,
+        )
+        env = dict(os.environ)
+        env["TMPDIR"] = tmpdir
+        browser = await spawn(argv, env=env, stderr_path=os.path.join(private, "stderr.log"))
+        try:
+            async with (
+                open_connection(PipeTransport(browser.write_fd, browser.read_fd)) as conn,
+                trio.open_nursery() as nursery,
+            ):
+                host = Host(config, browser, conn, nursery, user_data_dir)
+                nursery.start_soon(_watch_process, host)
+                try:
+                    with trio.fail_after(config.launch_timeout):
+                        await host._start()
+                except (BrowserClosedError, trio.TooSlowError) as exc:
+                    with trio.CancelScope(shield=True), trio.move_on_after(5):
+                        await browser.process.wait()
+                    rc = browser.process.returncode
+                    why = "did not answer in time" if rc is None else f"exited with code {rc}"
+                    hint = ""
+                    if rc == 21:
+                        hint = f" (its profile folder {user_data_dir!r} is in use by another Chromium)"
+                    raise LaunchError(
+                        f"Chromium {why}{hint}", argv=argv, stderr_tail=browser.stderr_tail()
+                    ) from exc
+                try:
+                    yield host
+                finally:
+                    await host._shutdown()
+                    nursery.cancel_scope.cancel()
+        finally:
+            await browser.stop(0)
+    finally:
+        shutil.rmtree(temp_root, ignore_errors=True)
+

@@ -1,0 +1,296 @@
+"""``Session``: Electron's per-partition session object, and the ``session`` module."""
+
+from __future__ import annotations
+
+import os
+from typing import TYPE_CHECKING, Any
+
+import trio
+
+from ._events import EventEmitter
+from ._registry import (
+    check_from_path,
+    check_partition,
+    check_session_options,
+    is_persistent_partition,
+    partition_path,
+)
+from ._web_contents import WebContents
+
+if TYPE_CHECKING:
+    from ._app import App
+    from ._host import Host, Target, TargetSetup
+
+_TOKEN = object()
+_UA_KEY = "cdpsession.user_agent"
+
+
+def _check_header_text(name: str, value: Any) -> str:
+    if not isinstance(value, str):
+        raise TypeError(f"{name} must be a str, not {type(value).__name__}")
+    if any(ch in value for ch in "\r\n\0"):
+        raise ValueError(f"{name} must not contain CR, LF or NUL")
+    return value
+
+
+def _check_accept_languages(value: Any) -> str:
+    text = _check_header_text("accept_languages", value)
+    langs = [part.strip() for part in text.split(",")]
+    if not text.strip() or any(not lang for lang in langs):
+        raise ValueError(f"accept_languages {text!r} is not a comma-separated language list")
+    for lang in langs:
+        if ";" in lang or " " in lang:
+            raise ValueError(
+                f"accept_languages takes plain language tags ({lang!r}); "
+                "q-weights are generated, as in Electron"
+            )
+    return ",".join(langs)
+
+
+class Session(EventEmitter):
+    """One partition's session (Electron ``Session``).
+
+    Each partition runs in its own Chromium process (a *host*), started on first use:
+    ``persist:`` partitions and the default session on an on-disk profile, any other
+    partition on a private in-memory profile removed at close. Not constructed by users:
+    get one from ``app.session.from_partition()``, ``default_session`` or ``from_path()``.
+    """
+
+    def __init__(
+        self,
+        token: object,
+        app: App,
+        partition: str,
+        storage_path: str | None,
+        options: dict[str, Any],
+    ) -> None:
+        if token is not _TOKEN:
+            raise TypeError(
+                "Session objects cannot be created directly; use app.session.from_partition()"
+            )
+        super().__init__(app._spawn)
+        self._app = app
+        self._partition = partition
+        self._storage_path = storage_path
+        self._options = options
+        self._host: Host | None = None
+        self._host_lock = trio.Lock()
+        self._user_agent: str | None = None
+        self._accept_languages: str | None = None
+        self._ua_metadata: dict[str, Any] | None = None
+        self._web_contents: dict[str, WebContents] = {}
+
+    def __repr__(self) -> str:
+        return f"<Session partition={self._partition!r} persistent={self.is_persistent()}>"
+
+    # -- identity (plain bookkeeping) -----------------------------------------------------
+
+    def is_persistent(self) -> bool:
+        """Whether the session keeps its data on disk (Electron ``ses.isPersistent()``)."""
+        return self._storage_path is not None
+
+    def get_storage_path(self) -> str | None:
+        """The profile folder on disk, None when in memory (Electron ``ses.getStoragePath()``)."""
+        return self._storage_path
+
+    @property
+    def storage_path(self) -> str | None:
+        """Same as :meth:`get_storage_path` (Electron ``ses.storagePath``)."""
+        return self._storage_path
+
+    # -- the host -------------------------------------------------------------------------
+
+    async def _ensure_host(self) -> Host:
+        host = self._host
+        if host is not None and host.alive:
+            return host
+        async with self._host_lock:
+            host = self._host
+            if host is None or not host.alive:
+                host = await self._app._start_host(self)
+                self._host = host
+            return host
+
+    def _install(self, host: Host) -> None:
+        """Register this session's per-target state on a freshly started host."""
+        host.add_target_hook(self._setup_target)
+        host.on_target_attached(self._on_target_attached)
+        host.on_target_detached(self._on_target_detached)
+
+    def _setup_target(self, setup: TargetSetup) -> None:
+        target = setup.target
+        if target.parent is None:
+            # Settings current when a page (or top-level worker) starts stay with it and its
+            # frames and workers: Electron's "existing WebContents keep their UA".
+            if self._user_agent is not None:
+                target.inherited[_UA_KEY] = (
+                    self._user_agent,
+                    self._accept_languages,
+                    self._ua_metadata,
+                )
+        ua = target.inherited.get(_UA_KEY)
+        if ua is not None:
+            user_agent, accept_languages, metadata = ua
+            params: dict[str, Any] = {"userAgent": user_agent}
+            if accept_languages is not None:
+                params["acceptLanguage"] = accept_languages
+            if metadata is not None:
+                params["userAgentMetadata"] = metadata
+            setup.add("Network.setUserAgentOverride", params)
+        if self._options.get("cache") is False:
+            setup.add("Network.setCacheDisabled", {"cacheDisabled": True})
+        if target.type == "page":
+            setup.add("Page.enable")
+            setup.add("Page.setLifecycleEventsEnabled", {"enabled": True})
+
+    def _on_target_attached(self, target: Target) -> None:
+        if target.type == "page" and self._host is not None:
+            self._web_contents_for(self._host, target)
+
+    def _on_target_detached(self, target: Target) -> None:
+        wc = self._web_contents.pop(target.target_id, None)
+        if wc is not None:
+            wc._on_gone()
+
+    def _web_contents_for(self, host: Host, target: Target) -> WebContents:
+        wc = self._web_contents.get(target.target_id)
+        if wc is None:
+            wc = WebContents(self, host, target)
+            self._web_contents[target.target_id] = wc
+        return wc
+
+    def _host_gone(self) -> None:
+        for wc in list(self._web_contents.values()):
+            wc._on_gone()
+        self._web_contents.clear()
+
+    # -- pages ----------------------------------------------------------------------------
+
+    async def open_page(self, url: str | None = None) -> WebContents:
+        """Open a page in this session; load ``url`` when given (waits for its load).
+
+        The page gets the session's state before its first script runs (user agent, ...).
+        CDP: ``Target.createTarget``, then the auto-attach setup, then ``Page.navigate``.
+
+        Raises:
+            NavigationError: ``url`` failed to load (the page stays open).
+        """
+        if url is not None and not isinstance(url, str):
+            raise TypeError(f"url must be a str or None, not {type(url).__name__}")
+        host = await self._ensure_host()
+        target = await host.create_page()
+        wc = self._web_contents_for(host, target)
+        if url is not None:
+            await wc.load_url(url)
+        return wc
+
+    def get_all_web_contents(self) -> list[WebContents]:
+        """The open pages of this session, oldest first."""
+        return sorted(
+            (wc for wc in self._web_contents.values() if not wc.is_destroyed()), key=lambda w: w.id
+        )
+
+    # -- user agent -------------------------------------------------------------------------
+
+    async def set_user_agent(self, user_agent: str, accept_languages: str | None = None) -> None:
+        """Override the user agent and Accept-Language of pages created from now on.
+
+        Electron ``ses.setUserAgent(userAgent[, acceptLanguages])``: existing pages keep
+        theirs. Reaches every new page, out-of-process iframe, dedicated, shared and service
+        worker (``navigator.userAgent``/``navigator.languages`` and request headers).
+        ``accept_languages`` is a plain list (``"en-US,fr,de"``); the header gets Electron's
+        q-weights (``en-US,fr;q=0.9,de;q=0.8``). Client hints (``navigator.userAgentData``)
+        keep the browser's real values.
+        CDP: ``Network.setUserAgentOverride`` on each target before it runs.
+
+        Raises:
+            TypeError: a non-str argument.
+            ValueError: CR/LF/NUL in a value, or a malformed language list.
+        """
+        ua = _check_header_text("user_agent", user_agent)
+        langs = None if accept_languages is None else _check_accept_languages(accept_languages)
+        host = await self._ensure_host()
+        if self._ua_metadata is None:
+            self._ua_metadata = await self._app._client_hints(host)
+        self._user_agent = ua
+        self._accept_languages = langs
+
+    async def get_user_agent(self) -> str:
+        """The session's user agent (Electron ``ses.getUserAgent()``).
+
+        The override when one is set, else the browser's own (``Browser.getVersion``).
+        """
+        if self._user_agent is not None:
+            return self._user_agent
+        host = await self._ensure_host()
+        return host.user_agent
+
+
+class SessionModule:
+    """Electron's ``session`` module, bound to one app: ``app.session``."""
+
+    def __init__(self, app: App) -> None:
+        self._app = app
+        self._by_partition: dict[str, Session] = {}
+        self._by_path: dict[str, Session] = {}
+
+    def from_partition(self, partition: str, options: dict[str, Any] | None = None) -> Session:
+        """The session of ``partition``; the same object for the same string.
+
+        Electron ``session.fromPartition(partition[, options])``. ``""`` is the default
+        session; ``persist:NAME`` keeps its data in ``<user_data_dir>/Partitions/<NAME,
+        escaped>``; any other string is an in-memory session. ``options``
+        (``{"cache": False}``) count only when the session is first created. Plain
+        bookkeeping: the browser starts on the session's first use.
+
+        Raises:
+            TypeError: ``partition`` is not a str; bad options.
+            ValueError: NUL in ``partition``; ``"persist:"`` without a name.
+        """
+        check_partition(partition)
+        opts = check_session_options(options)
+        self._app._check_open()
+        existing = self._by_partition.get(partition)
+        if existing is not None:
+            return existing
+        path = partition_path(self._app.user_data_dir, partition)
+        if path is not None and path in self._by_path:
+            session = self._by_path[path]
+        else:
+            session = self._create(partition, path, opts)
+        self._by_partition[partition] = session
+        return session
+
+    @property
+    def default_session(self) -> Session:
+        """The default session: ``from_partition("")`` (Electron ``session.defaultSession``)."""
+        return self.from_partition("")
+
+    def from_path(self, path: str | os.PathLike[str], options: dict[str, Any] | None = None) -> Session:
+        """The persistent session whose profile is the folder ``path``.
+
+        Electron ``session.fromPath(path[, options])``: keyed by the absolute path;
+        ``storage_path`` equals it.
+
+        Raises:
+            TypeError: ``"An empty path was specified"``, ``"An absolute path was not provided"``.
+        """
+        norm = check_from_path(path)
+        opts = check_session_options(options)
+        self._app._check_open()
+        existing = self._by_path.get(norm)
+        if existing is not None:
+            return existing
+        return self._create(None, norm, opts)
+
+    def _create(self, partition: str | None, path: str | None, opts: dict[str, Any]) -> Session:
+        name = partition if partition is not None else f"path:{path}"
+        session = Session(_TOKEN, self._app, name, path, opts)
+        assert (path is not None) == (partition is None or is_persistent_partition(partition))
+        if path is not None:
+            self._by_path[path] = session
+        self._app.emit("session-created", session)
+        return session
+
+    def _all(self) -> list[Session]:
+        return list({id(s): s for s in (*self._by_partition.values(), *self._by_path.values())}.values())
