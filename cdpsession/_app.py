@@ -77,7 +77,11 @@ class App(EventEmitter):
                 try:
                     reply = await host.call(
                         "Runtime.evaluate",
-                        {"expression": _CLIENT_HINTS_JS, "awaitPromise": True, "returnByValue": True},
+                        {
+                            "expression": _CLIENT_HINTS_JS,
+                            "awaitPromise": True,
+                            "returnByValue": True,
+                        },
                         page.session_id,
                     )
                 finally:

@@ -107,7 +107,9 @@ class EventStream:
         try:
             return await self.__anext__()
         except StopAsyncIteration:
-            raise BrowserClosedError("the event stream ended: its browser or target went away") from None
+            raise BrowserClosedError(
+                "the event stream ended: its browser or target went away"
+            ) from None
 
 
 class Connection:
@@ -384,4 +386,3 @@ async def open_connection(transport: Transport) -> AsyncIterator[Connection]:
         conn._shut("the connection was closed by cdpsession")
         with trio.CancelScope(shield=True):
             await transport.aclose()
-

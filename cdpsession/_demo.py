@@ -7,6 +7,7 @@ import shutil
 import tempfile
 import threading
 import urllib.parse
+from collections.abc import Sequence
 from importlib import resources
 from typing import Any
 
@@ -23,9 +24,9 @@ _LABELS = (
 
 class _DemoHandler(http.server.BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
-    seen: list[tuple[str, str, str]]  # noqa: RUF012 - set per server
+    seen: list[tuple[str, str, str]]
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+    def log_message(self, format: str, *args: Any) -> None:
         pass
 
     def do_GET(self) -> None:
@@ -83,7 +84,7 @@ async def run_demo(out: Any = None) -> int:
     checks: list[tuple[str, bool]] = []
     try:
         async with open_app(data_dir) as app:
-            for label, partition in _LABELS:
+            for _label, partition in _LABELS:
                 tag = partition.replace("persist:", "") or "default"
                 ses = app.session.from_partition(partition)
                 page = await ses.open_page(f"{base}/set?who={tag}")
@@ -111,17 +112,30 @@ async def run_demo(out: Any = None) -> int:
         server.server_close()
         shutil.rmtree(data_dir, ignore_errors=True)
 
-    checks.append(("each partition sees only its own cookie", [c for c, _ in first.values()]
-                   == ["who=default", "who=shop", "who=scratch"]))
-    checks.append(("each partition sees only its own localStorage",
-                   [s for _, s in first.values()] == ["default", "shop", "scratch"]))
-    checks.append(("default and persist:shop survive closing the app",
-                   second[""] == first[""] and second["persist:shop"] == first["persist:shop"]))
+    checks.append(
+        (
+            "each partition sees only its own cookie",
+            [c for c, _ in first.values()] == ["who=default", "who=shop", "who=scratch"],
+        )
+    )
+    checks.append(
+        (
+            "each partition sees only its own localStorage",
+            [s for _, s in first.values()] == ["default", "shop", "scratch"],
+        )
+    )
+    checks.append(
+        (
+            "default and persist:shop survive closing the app",
+            second[""] == first[""] and second["persist:shop"] == first["persist:shop"],
+        )
+    )
     checks.append(("the in-memory partition starts empty again", second["scratch"] == ("", None)))
     checks.append(("server saw the custom user agent", ua_server[0] == "cdpsession-demo/1.0"))
     checks.append(("page saw the custom user agent", ua_page == "cdpsession-demo/1.0"))
-    checks.append(("Accept-Language got Electron's q-weights",
-                   ua_server[1] == "en-US,fr;q=0.9,de;q=0.8"))
+    checks.append(
+        ("Accept-Language got Electron's q-weights", ua_server[1] == "en-US,fr;q=0.9,de;q=0.8")
+    )
 
     _table(out, ("when", "session", "cookie", "localStorage"), rows)
     print(file=out)
@@ -132,15 +146,19 @@ async def run_demo(out: Any = None) -> int:
     return 0 if all(good for _, good in checks) else 1
 
 
-def _table(out: Any, header: tuple[str, ...], rows: list[tuple[str, ...]]) -> None:
+def _table(out: Any, header: tuple[str, ...], rows: Sequence[tuple[str, ...]]) -> None:
     widths = [max(len(str(r[i])) for r in (header, *rows)) for i in range(len(header))]
     line = "+" + "+".join("-" * (w + 2) for w in widths) + "+"
     print(line, file=out)
-    print("| " + " | ".join(h.ljust(w) for h, w in zip(header, widths, strict=True)) + " |", file=out)
+    print(
+        "| " + " | ".join(h.ljust(w) for h, w in zip(header, widths, strict=True)) + " |", file=out
+    )
     print(line, file=out)
     for row in rows:
-        print("| " + " | ".join(str(c).ljust(w) for c, w in zip(row, widths, strict=True)) + " |",
-              file=out)
+        print(
+            "| " + " | ".join(str(c).ljust(w) for c, w in zip(row, widths, strict=True)) + " |",
+            file=out,
+        )
     print(line, file=out)
 
 

@@ -70,7 +70,10 @@ class ProtocolError(CDPSessionError):
 
 
 class NavigationError(CDPSessionError):
-    """A page load failed; ``error_text`` is Chromium's net error, e.g. ``net::ERR_CONNECTION_REFUSED``."""
+    """A page load failed.
+
+    ``error_text`` is Chromium's net error, e.g. ``net::ERR_CONNECTION_REFUSED``.
+    """
 
     def __init__(self, url: str, error_text: str) -> None:
         self.url = url

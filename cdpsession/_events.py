@@ -148,7 +148,7 @@ class EventEmitter:
         for fn in fns:
             try:
                 result = fn(*args)
-            except Exception as exc:  # noqa: BLE001 - re-raised in the app nursery
+            except Exception as exc:
                 self._spawn(_raiser(exc))
                 continue
             if inspect.isawaitable(result):

@@ -22,11 +22,14 @@ import shutil
 import tempfile
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import attrs
 import trio
 
+from ._cdp._command import Command
+from ._cdp.generated import browser, extensions, runtime
+from ._cdp.generated import target as cdp_target
 from ._connection import Connection, open_connection
 from ._errors import (
     BrowserClosedError,
@@ -44,23 +47,29 @@ from ._transport import PipeTransport
 from ._wire import Event
 
 log = logging.getLogger("cdpsession")
+R = TypeVar("R")
 
 HELPER_EXTENSION_DIR = Path(__file__).parent / "_extension"
 
 # Targets that get the per-target session state, and that can have children of their own.
 STATEFUL_TYPES = frozenset({"page", "iframe", "worker", "shared_worker", "service_worker"})
 PARENT_TYPES = frozenset({"page", "iframe", "worker", "shared_worker", "service_worker"})
-_AUTO_ATTACH = {
-    "autoAttach": True,
-    "waitForDebuggerOnStart": True,
-    "flatten": True,
-    "filter": [
-        {"type": "browser", "exclude": True},
-        {"type": "tab", "exclude": True},
-        {"type": "browser_ui", "exclude": True},
-        {},
-    ],
-}
+
+
+def _auto_attach() -> Command[cdp_target.SetAutoAttachResult]:
+    # Catch every page, frame and worker paused before its first script; the browser's own
+    # UI targets are not ours.
+    return cdp_target.set_auto_attach(
+        auto_attach=True,
+        wait_for_debugger_on_start=True,
+        flatten=True,
+        filter=[
+            {"type": "browser", "exclude": True},
+            {"type": "tab", "exclude": True},
+            {"type": "browser_ui", "exclude": True},
+            {},
+        ],
+    )
 
 
 @attrs.define(eq=False)
@@ -100,9 +109,9 @@ class TargetSetup:
         self.target = target
         self.commands: list[tuple[str, dict[str, Any] | None]] = []
 
-    def add(self, method: str, params: dict[str, Any] | None = None) -> None:
+    def add(self, command: Command[Any]) -> None:
         """Queue a command for this target (sent before it resumes, pipelined)."""
-        self.commands.append((method, params))
+        self.commands.append((command.method, command.params))
 
 
 TargetHook = Callable[[TargetSetup], None]
@@ -197,8 +206,12 @@ class Host:
     async def call(
         self, method: str, params: dict[str, Any] | None = None, session_id: str | None = None
     ) -> dict[str, Any]:
-        """Send one command on this host's connection."""
+        """Send one command by name on this host's connection."""
         return await self.connection.call(method, params, session_id)
+
+    async def send(self, command: Command[R], session_id: str | None = None) -> R:
+        """Send one typed command on this host's connection."""
+        return await self.connection.send(command, session_id)
 
     # -- the backbone ---------------------------------------------------------------------
 
@@ -212,9 +225,9 @@ class Host:
         targets, version, contexts = _ok(
             await conn.call_many(
                 [
-                    ("Target.getTargets", None),
-                    ("Browser.getVersion", None),
-                    ("Target.getBrowserContexts", None),
+                    _pair(cdp_target.get_targets()),
+                    _pair(browser.get_version()),
+                    _pair(cdp_target.get_browser_contexts()),
                 ]
             )
         )
@@ -228,8 +241,8 @@ class Host:
         _ok(
             await conn.call_many(
                 [
-                    ("Target.setAutoAttach", _AUTO_ATTACH),
-                    ("Target.setDiscoverTargets", {"discover": True}),
+                    _pair(_auto_attach()),
+                    _pair(cdp_target.set_discover_targets(discover=True)),
                 ]
             )
         )
@@ -265,9 +278,9 @@ class Host:
             for hook in self._hooks:
                 hook(setup)
         if target.type in PARENT_TYPES:
-            setup.add("Target.setAutoAttach", _AUTO_ATTACH)
+            setup.add(_auto_attach())
         if waiting:
-            setup.add("Runtime.runIfWaitingForDebugger")
+            setup.add(runtime.run_if_waiting_for_debugger())
         try:
             results = await self.connection.call_many(setup.commands, target.session_id)
         except BrowserClosedError:
@@ -328,7 +341,7 @@ class Host:
 
         An ``internal`` page is cdpsession's own: no session state, never a WebContents.
         """
-        reply = await self.call("Target.createTarget", {"url": url})
+        reply = await self.send(cdp_target.create_target(url=url))
         target_id = reply["targetId"]
         if internal:
             self._internal_ids.add(target_id)
@@ -357,9 +370,9 @@ class Host:
             # A temp copy: Chromium may write into an unpacked extension's folder, and the
             # installed package can be read-only.
             path = os.path.join(self.private_dir, "helper-extension")
-            if not os.path.isdir(path):
-                shutil.copytree(HELPER_EXTENSION_DIR, path)
-            reply = await self.call("Extensions.loadUnpacked", {"path": path})
+            if not await trio.Path(path).is_dir():
+                await trio.to_thread.run_sync(shutil.copytree, HELPER_EXTENSION_DIR, path)
+            reply = await self.send(extensions.load_unpacked(path=path))
             ext_id = reply["id"]
             prefix = f"chrome-extension://{ext_id}/"
             worker = next(
@@ -407,12 +420,17 @@ class Host:
         self.closing.set()
         with trio.CancelScope(shield=True):
             if self.browser.process.returncode is None and not self.connection.closed.is_set():
-                with trio.move_on_after(self.config.close_timeout), contextlib.suppress(
-                    BrowserClosedError, ProtocolError
+                with (
+                    trio.move_on_after(self.config.close_timeout),
+                    contextlib.suppress(BrowserClosedError, ProtocolError),
                 ):
                     await self.connection.call("Browser.close")
             await self.browser.stop(self.config.close_timeout)
             self._mark_gone()
+
+
+def _pair(command: Command[Any]) -> tuple[str, dict[str, Any]]:
+    return command.method, command.params
 
 
 def _ok(replies: list[dict[str, Any] | ProtocolError]) -> list[dict[str, Any]]:
@@ -482,7 +500,9 @@ async def open_host(config: HostConfig) -> AsyncIterator[Host]:
                     why = "did not answer in time" if rc is None else f"exited with code {rc}"
                     hint = ""
                     if rc == 21:
-                        hint = f" (its profile folder {user_data_dir!r} is in use by another Chromium)"
+                        hint = (
+                            f" (its profile folder {user_data_dir!r} is in use by another Chromium)"
+                        )
                     raise LaunchError(
                         f"Chromium {why}{hint}", argv=argv, stderr_tail=browser.stderr_tail()
                     ) from exc
@@ -495,4 +515,3 @@ async def open_host(config: HostConfig) -> AsyncIterator[Host]:
             await browser.stop(0)
     finally:
         shutil.rmtree(temp_root, ignore_errors=True)
-

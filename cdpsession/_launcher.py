@@ -269,7 +269,7 @@ async def spawn(
     child_read, parent_write = os.pipe()
     parent_read, child_write = os.pipe()
     try:
-        with open(stderr_path, "wb") as err:
+        with open(stderr_path, "wb") as err:  # noqa: ASYNC230 - a local file, opened once per launch
             # close_fds=False: Python's own fds are non-inheritable (PEP 446); only 0-2 and the
             # 3/4 set up in _child_setup are inherited, and close_fds would close 3/4.
             process = await trio.lowlevel.open_process(

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 import trio
 
+from ._cdp.generated import network, page
 from ._events import EventEmitter
 from ._registry import (
     check_from_path,
@@ -119,29 +120,29 @@ class Session(EventEmitter):
 
     def _setup_target(self, setup: TargetSetup) -> None:
         target = setup.target
-        if target.parent is None:
-            # Settings current when a page (or top-level worker) starts stay with it and its
-            # frames and workers: Electron's "existing WebContents keep their UA".
-            if self._user_agent is not None:
-                target.inherited[_UA_KEY] = (
-                    self._user_agent,
-                    self._accept_languages,
-                    self._ua_metadata,
-                )
+        # Settings current when a page (or top-level worker) starts stay with it and its
+        # frames and workers: Electron's "existing WebContents keep their UA".
+        if target.parent is None and self._user_agent is not None:
+            target.inherited[_UA_KEY] = (
+                self._user_agent,
+                self._accept_languages,
+                self._ua_metadata,
+            )
         ua = target.inherited.get(_UA_KEY)
         if ua is not None:
             user_agent, accept_languages, metadata = ua
-            params: dict[str, Any] = {"userAgent": user_agent}
-            if accept_languages is not None:
-                params["acceptLanguage"] = accept_languages
-            if metadata is not None:
-                params["userAgentMetadata"] = metadata
-            setup.add("Network.setUserAgentOverride", params)
+            setup.add(
+                network.set_user_agent_override(
+                    user_agent=user_agent,
+                    accept_language=accept_languages,
+                    user_agent_metadata=metadata,
+                )
+            )
         if self._options.get("cache") is False:
-            setup.add("Network.setCacheDisabled", {"cacheDisabled": True})
+            setup.add(network.set_cache_disabled(cache_disabled=True))
         if target.type == "page":
-            setup.add("Page.enable")
-            setup.add("Page.setLifecycleEventsEnabled", {"enabled": True})
+            setup.add(page.enable())
+            setup.add(page.set_lifecycle_events_enabled(enabled=True))
 
     def _on_target_attached(self, target: Target) -> None:
         if target.type == "page" and self._host is not None:
@@ -266,7 +267,9 @@ class SessionModule:
         """The default session: ``from_partition("")`` (Electron ``session.defaultSession``)."""
         return self.from_partition("")
 
-    def from_path(self, path: str | os.PathLike[str], options: dict[str, Any] | None = None) -> Session:
+    def from_path(
+        self, path: str | os.PathLike[str], options: dict[str, Any] | None = None
+    ) -> Session:
         """The persistent session whose profile is the folder ``path``.
 
         Electron ``session.fromPath(path[, options])``: keyed by the absolute path;
@@ -293,4 +296,6 @@ class SessionModule:
         return session
 
     def _all(self) -> list[Session]:
-        return list({id(s): s for s in (*self._by_partition.values(), *self._by_path.values())}.values())
+        return list(
+            {id(s): s for s in (*self._by_partition.values(), *self._by_path.values())}.values()
+        )

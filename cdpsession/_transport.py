@@ -38,7 +38,10 @@ class Transport(Protocol):
 
 
 class PipeTransport:
-    """``--remote-debugging-pipe``: NUL-terminated JSON, we write Chromium's fd 3 and read its fd 4."""
+    """``--remote-debugging-pipe``: NUL-terminated JSON frames.
+
+    We write what Chromium reads on its fd 3 and read what it writes on its fd 4.
+    """
 
     def __init__(self, write_fd: int, read_fd: int) -> None:
         self._out = trio.lowlevel.FdStream(write_fd)
@@ -84,10 +87,8 @@ class PipeTransport:
     async def aclose(self) -> None:
         """Close both pipe ends."""
         for stream in (self._out, self._in):
-            try:
+            with contextlib.suppress(OSError):
                 await stream.aclose()
-            except OSError:
-                pass
 
 
 def open_pipe_pair() -> tuple[tuple[int, int], tuple[int, int]]:

@@ -7,6 +7,9 @@ from typing import TYPE_CHECKING, Any
 
 import trio
 
+from ._cdp.generated import page as cdp_page
+from ._cdp.generated import runtime
+from ._cdp.generated import target as cdp_target
 from ._errors import (
     BrowserClosedError,
     JavaScriptError,
@@ -61,7 +64,10 @@ class WebContents(EventEmitter):
         return self._destroyed or self._target.gone.is_set()
 
     def get_url(self) -> str:
-        """The URL of the main frame (Electron ``getURL``; tracked from ``Target.targetInfoChanged``)."""
+        """The URL of the main frame (Electron ``getURL``).
+
+        Tracked from ``Target.targetInfoChanged``, so it needs no round trip.
+        """
         return self._target.url
 
     def _check_alive(self) -> None:
@@ -87,7 +93,7 @@ class WebContents(EventEmitter):
         conn = self._host.connection
         with conn.subscribe("Page.lifecycleEvent", session_id=session_id) as events:
             try:
-                reply = await conn.call("Page.navigate", {"url": url}, session_id)
+                reply = await conn.send(cdp_page.navigate(url=url), session_id)
             except ProtocolError as exc:
                 if "invalid URL" in exc.message or "Invalid URL" in exc.message:
                     raise NavigationError(url, "net::ERR_INVALID_URL") from None
@@ -122,22 +128,22 @@ class WebContents(EventEmitter):
         if not isinstance(code, str):
             raise TypeError(f"code must be a str, not {type(code).__name__}")
         self._check_alive()
-        reply = await self._host.call(
-            "Runtime.evaluate",
-            {
-                "expression": code,
-                "awaitPromise": True,
-                "returnByValue": True,
-                "userGesture": bool(user_gesture),
-            },
+        reply = await self._host.send(
+            runtime.evaluate(
+                expression=code,
+                await_promise=True,
+                return_by_value=True,
+                user_gesture=bool(user_gesture),
+            ),
             self._target.session_id,
         )
         details = reply.get("exceptionDetails")
         if details is not None:
-            exc = details.get("exception") or {}
-            raise JavaScriptError(
-                exc.get("description") or str(exc.get("value") or details.get("text"))
-            )
+            thrown = details.get("exception")
+            text = details.get("text", "")
+            if thrown is not None:
+                text = thrown.get("description") or str(thrown.get("value", text))
+            raise JavaScriptError(text)
         return reply.get("result", {}).get("value")
 
     async def close(self) -> None:
@@ -148,7 +154,7 @@ class WebContents(EventEmitter):
         if self.is_destroyed():
             return
         try:
-            await self._host.call("Target.closeTarget", {"targetId": self._target.target_id})
+            await self._host.send(cdp_target.close_target(target_id=self._target.target_id))
         except (TargetClosedError, BrowserClosedError):
             return
         except ProtocolError:

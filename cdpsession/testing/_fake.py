@@ -81,7 +81,9 @@ class FakeChromium:
         self._held.get(command.method, []).remove(command)
         self._push({"id": command.id, "result": result or {}, **_sid(command.session_id)})
 
-    def emit(self, method: str, params: dict[str, Any] | None = None, session_id: str | None = None) -> None:
+    def emit(
+        self, method: str, params: dict[str, Any] | None = None, session_id: str | None = None
+    ) -> None:
         """Send an event to the client."""
         self._push({"method": method, "params": params or {}, **_sid(session_id)})
 
@@ -115,7 +117,9 @@ class FakeChromium:
         if self.closed:
             raise BrowserClosedError("the fake browser is gone")
         msg = json.loads(frame)
-        command = ReceivedCommand(msg["id"], msg["method"], msg.get("params", {}), msg.get("sessionId"))
+        command = ReceivedCommand(
+            msg["id"], msg["method"], msg.get("params", {}), msg.get("sessionId")
+        )
         self.commands.append(command)
         self._arrived.set()
         if command.method in self._hold:
@@ -124,12 +128,20 @@ class FakeChromium:
         handler = self._handlers.get(command.method)
         extra = _sid(command.session_id)
         if handler is None:
-            self._push({"id": command.id, "error": {"code": -32601, "message": f"'{command.method}' wasn't found"}, **extra})
+            self._push(
+                {
+                    "id": command.id,
+                    "error": {"code": -32601, "message": f"'{command.method}' wasn't found"},
+                    **extra,
+                }
+            )
             return
         try:
             result = handler(command.params, command.session_id)
         except _FakeError as err:
-            self._push({"id": command.id, "error": {"code": err.code, "message": err.message}, **extra})
+            self._push(
+                {"id": command.id, "error": {"code": err.code, "message": err.message}, **extra}
+            )
             return
         self._push({"id": command.id, "result": result or {}, **extra})
 

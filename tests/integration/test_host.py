@@ -1,0 +1,108 @@
+"""The host backbone: target hooks before first script, paused workers, shared infrastructure."""
+
+from __future__ import annotations
+
+import trio
+
+import cdpsession
+from cdpsession._cdp.generated import network
+from cdpsession._cdp.generated import page as cdp_page
+from cdpsession._host import TargetSetup
+
+
+async def test_hook_runs_before_the_pages_first_script(app: cdpsession.App, server) -> None:
+    server.html("/", "<script>window.sawHook = window.__hooked === 1;</script>")
+    ses = app.session.from_partition("hooks")
+    with trio.fail_after(30):
+        host = await ses._ensure_host()
+
+        def hook(setup: TargetSetup) -> None:
+            if setup.target.type == "page":
+                setup.add(cdp_page.add_script_to_evaluate_on_new_document(source="window.__hooked = 1"))
+
+        host.add_target_hook(hook)
+        page = await ses.open_page(server.url("/"))
+        assert await page.execute_java_script("window.sawHook") is True
+
+
+async def test_paused_service_worker_with_network_enable_does_not_deadlock(
+    app: cdpsession.App, server
+) -> None:
+    # A service worker paused at start answers Network.enable only after it resumes: the
+    # host pipelines hook commands with Runtime.runIfWaitingForDebugger, so this must finish.
+    server.js("/sw.js", "self.addEventListener('fetch', () => {}); fetch('/from-sw');")
+    server.html(
+        "/",
+        "<script>window.reg = navigator.serviceWorker.register('/sw.js')"
+        ".then(() => navigator.serviceWorker.ready).then(() => 'active');</script>",
+    )
+    ses = app.session.from_partition("sw")
+    with trio.fail_after(30):
+        host = await ses._ensure_host()
+        kinds: list[str] = []
+
+        def hook(setup: TargetSetup) -> None:
+            kinds.append(setup.target.type)
+            setup.add(network.enable())
+
+        host.add_target_hook(hook)
+        page = await ses.open_page(server.url("/"))
+        assert await page.execute_java_script("window.reg") == "active"
+        while not server.seen("/from-sw"):
+            await trio.sleep(0.05)
+    assert "service_worker" in kinds
+    assert "page" in kinds
+
+
+async def test_helper_extension_loads_once_and_answers(app: cdpsession.App) -> None:
+    ses = app.session.from_partition("ext")
+    with trio.fail_after(30):
+        host = await ses._ensure_host()
+        ext = await host.helper_extension()
+        again = await host.helper_extension()
+        assert again is ext
+        assert len(ext.id) == 32
+        assert ext.worker.url == f"chrome-extension://{ext.id}/worker.js"
+        reply = await host.call(
+            "Runtime.evaluate",
+            {"expression": "self.cdpsession.version", "returnByValue": True},
+            ext.worker.session_id,
+        )
+        assert reply["result"]["value"] == 1
+        # The extension's worker is cdpsession's own: it is no page of the session.
+        assert ses.get_all_web_contents() == []
+
+
+async def test_utility_page_is_the_start_page_and_hidden(app: cdpsession.App, server) -> None:
+    server.html("/", "<p>x</p>")
+    ses = app.session.from_partition("util")
+    with trio.fail_after(30):
+        host = await ses._ensure_host()
+        utility = await host.utility()
+        assert utility.internal
+        assert utility.url == "about:blank"
+        page = await ses.open_page(server.url("/"))
+        assert ses.get_all_web_contents() == [page]
+        assert (await host.utility()) is utility
+
+
+async def test_children_inherit_the_settings_of_their_page(
+    app: cdpsession.App, server, other_server
+) -> None:
+    other_server.html("/frame", "<p>frame</p>")
+    server.html("/", f'<iframe src="http://localhost:{other_server.port}/frame"></iframe>')
+    ses = app.session.from_partition("inherit")
+    with trio.fail_after(30):
+        host = await ses._ensure_host()
+        await ses.set_user_agent("first-agent")
+        attached: list[tuple[str, object]] = []
+        host.on_target_attached(lambda t: attached.append((t.type, t.inherited)))
+        page = await ses.open_page(server.url("/"))
+        await ses.set_user_agent("second-agent")
+        while not any(kind == "iframe" for kind, _ in attached):
+            await trio.sleep(0.05)
+        frame_settings = next(s for kind, s in attached if kind == "iframe")
+        assert frame_settings["cdpsession.user_agent"][0] == "first-agent"
+        frame_request = other_server.seen("/frame")[0]
+        assert frame_request.header("user-agent") == "first-agent"
+        await page.close()
