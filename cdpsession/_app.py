@@ -12,6 +12,7 @@ import trio
 
 from ._errors import CDPSessionError
 from ._events import EventEmitter
+from ._groups import unwrap_single
 from ._host import HostConfig, open_host, ram_backed_temp_root
 from ._launcher import check_extra_args, find_chromium
 from ._registry import PARTITIONS_DIR
@@ -171,21 +172,6 @@ def _prepare_user_data_dir(user_data_dir: str | os.PathLike[str] | None) -> str:
     return path
 
 
-def _single(group: BaseExceptionGroup[BaseException]) -> BaseException | None:
-    """The one real exception in a nursery's group (Cancelled ignored), else None."""
-    leaves: list[BaseException] = []
-
-    def walk(exc: BaseException) -> None:
-        if isinstance(exc, BaseExceptionGroup):
-            for inner in exc.exceptions:
-                walk(inner)
-        elif not isinstance(exc, trio.Cancelled):
-            leaves.append(exc)
-
-    walk(group)
-    return leaves[0] if len(leaves) == 1 else None
-
-
 @contextlib.asynccontextmanager
 async def open_app(
     user_data_dir: str | os.PathLike[str] | None = None,
@@ -224,7 +210,7 @@ async def open_app(
         if isinstance(value, bool) or not isinstance(value, int | float) or not value > 0:
             raise ValueError(f"{name} must be a positive number of seconds, not {value!r}")
     path = _prepare_user_data_dir(user_data_dir)
-    try:
+    with unwrap_single():
         async with trio.open_nursery() as nursery:
             app = App(
                 nursery,
@@ -239,8 +225,3 @@ async def open_app(
                 yield app
             finally:
                 app._begin_close()
-    except BaseExceptionGroup as group:
-        single = _single(group)
-        if single is None:
-            raise
-        raise single from None

@@ -28,6 +28,7 @@ from ._errors import (
     ProtocolError,
     TargetClosedError,
 )
+from ._groups import unwrap_single
 from ._transport import Transport
 from ._wire import Event, MalformedFrameError, Response, decode_frame, encode_request
 
@@ -279,6 +280,9 @@ class Connection:
         listener = self.listen(deliver, *methods, session_id=session_id)
         entry = (send, session_id)
         self._streams.append(entry)
+        if self.closed.is_set():
+            # _shut already ended the streams it knew of; this one would wait forever.
+            send.close()
         try:
             with receive:
                 yield EventStream(receive)
@@ -376,12 +380,15 @@ async def open_connection(transport: Transport) -> AsyncIterator[Connection]:
     """
     conn = Connection(transport)
     try:
-        async with trio.open_nursery() as nursery:
-            await nursery.start(conn._reader)
-            try:
-                yield conn
-            finally:
-                nursery.cancel_scope.cancel()
+        with unwrap_single():
+            async with trio.open_nursery() as nursery:
+                await nursery.start(conn._reader)
+                try:
+                    yield conn
+                finally:
+                    # Before the reader's own shutdown, so pending calls learn who closed it.
+                    conn._shut("the connection was closed by cdpsession")
+                    nursery.cancel_scope.cancel()
     finally:
         conn._shut("the connection was closed by cdpsession")
         with trio.CancelScope(shield=True):

@@ -132,11 +132,23 @@ class HostConfig:
     ram_dir: str | None = None  # where in-memory profiles go (RAM-backed when possible)
 
 
-def ram_backed_temp_root() -> str:
-    """A writable RAM-backed folder for in-memory profiles, else the normal temp folder."""
-    shm = "/dev/shm"  # noqa: S108 - a deliberate RAM-backed location; each profile is mkdtemp'd (0700)
-    if os.path.isdir(shm) and os.access(shm, os.W_OK | os.X_OK):
-        return shm
+# A profile with some cache needs room; containers often mount a 64 MiB /dev/shm.
+_MIN_RAM_DIR_FREE = 1 << 30
+
+
+def ram_backed_temp_root(candidate: str = "/dev/shm") -> str:  # noqa: S108 - deliberate
+    """A writable RAM-backed folder for in-memory profiles, else the normal temp folder.
+
+    ``/dev/shm`` is used when it is a writable folder with at least 1 GiB free; each profile
+    in it is a ``mkdtemp`` folder (mode 0700) removed at close.
+    """
+    try:
+        if os.path.isdir(candidate) and os.access(candidate, os.W_OK | os.X_OK):
+            stat = os.statvfs(candidate)
+            if stat.f_bavail * stat.f_frsize >= _MIN_RAM_DIR_FREE:
+                return candidate
+    except OSError:
+        pass
     return tempfile.gettempdir()
 
 

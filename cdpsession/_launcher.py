@@ -95,7 +95,13 @@ def _playwright_chromium() -> str | None:
     root = Path(os.environ.get("PLAYWRIGHT_BROWSERS_PATH") or Path.home() / ".cache/ms-playwright")
     if not root.is_dir():
         return None
-    candidates = sorted(root.glob("chromium-*/chrome-linux*/chrome"), reverse=True)
+
+    # Newest revision first, by number: "chromium-1200" is newer than "chromium-999".
+    def revision(path: Path) -> int:
+        tail = path.parent.parent.name.rpartition("-")[2]
+        return int(tail) if tail.isdigit() else -1
+
+    candidates = sorted(root.glob("chromium-*/chrome-linux*/chrome"), key=revision, reverse=True)
     for candidate in candidates:
         if _is_executable(str(candidate)):
             return str(candidate)
@@ -107,7 +113,8 @@ def check_extra_args(extra_args: Sequence[str]) -> tuple[str, ...]:
 
     Raises:
         TypeError: not a sequence of strings (a bare string is refused too).
-        ValueError: a flag cdpsession owns (``--user-data-dir``, ``--remote-debugging-*``).
+        ValueError: a flag cdpsession owns (``--user-data-dir``, ``--remote-debugging-*``),
+            with one dash or two.
     """
     if isinstance(extra_args, str | bytes) or not isinstance(extra_args, Sequence):
         raise TypeError(f"extra_args must be a sequence of str, not {type(extra_args).__name__}")
@@ -116,7 +123,9 @@ def check_extra_args(extra_args: Sequence[str]) -> tuple[str, ...]:
         if not isinstance(arg, str):
             raise TypeError(f"extra_args items must be str, not {type(arg).__name__}")
         name = arg.split("=", 1)[0]
-        if name in RESERVED_FLAGS:
+        # Chromium reads "-switch" as "--switch" (base/command_line.h), and the last one wins.
+        canonical = "-" + name if name.startswith("-") and not name.startswith("--") else name
+        if canonical in RESERVED_FLAGS:
             raise ValueError(f"{name} is set by cdpsession and cannot be passed in extra_args")
         out.append(arg)
     return tuple(out)

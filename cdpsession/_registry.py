@@ -22,8 +22,9 @@ def partition_folder_name(name: str) -> str:
     """The folder, inside ``Partitions/``, of the persistent partition ``persist:<name>``.
 
     Every name maps to exactly one folder name, which is a single path component made of
-    ``[a-z0-9_%~-]`` only, never ``.``/``..``, and at most 120 characters (a long name is
-    cut and suffixed with ``~`` and a SHA-256 of the whole name).
+    ``[a-z0-9_-]`` and ``%XX`` escapes (upper-case hex digits) only, never ``.``/``..``, and
+    at most 120 characters (a long name is cut and suffixed with ``~`` and a SHA-256 of the
+    whole name).
     """
     escaped = "".join(chr(b) if b in _SAFE else f"%{b:02X}" for b in name.encode("utf-8"))
     if len(escaped) <= _MAX_FOLDER:
@@ -62,7 +63,10 @@ def partition_path(user_data_dir: str, partition: str) -> str | None:
     if partition == "":
         return user_data_dir
     if partition.startswith(PERSIST_PREFIX):
-        folder = partition_folder_name(partition[len(PERSIST_PREFIX) :])
+        name = partition[len(PERSIST_PREFIX) :]
+        if not name:
+            raise ValueError("partition 'persist:' needs a name after the prefix")
+        folder = partition_folder_name(name)
         path = os.path.join(user_data_dir, PARTITIONS_DIR, folder)
         # Belt and braces: the escaping above cannot leave the folder, and this proves it.
         parent = os.path.join(user_data_dir, PARTITIONS_DIR)

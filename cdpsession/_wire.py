@@ -31,7 +31,7 @@ def encode_request(
         msg["sessionId"] = session_id
     try:
         data = _encoder.encode(msg).encode("utf-8")
-    except (TypeError, ValueError) as exc:
+    except (TypeError, ValueError, RecursionError) as exc:
         raise ValueError(f"{method}: params are not JSON-serialisable: {exc}") from exc
     if len(data) > MAX_REQUEST_BYTES:
         raise ValueError(
@@ -87,7 +87,8 @@ def decode_frame(data: bytes | str) -> Response | Event:
     try:
         text = data.decode("utf-8") if isinstance(data, bytes) else data
         msg = _decoder.decode(text)
-    except (UnicodeDecodeError, ValueError) as exc:
+    # Nesting deeper than Python's recursion limit raises RecursionError, not ValueError.
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
         raise MalformedFrameError(f"undecodable frame: {exc}") from None
     if not isinstance(msg, dict):
         raise MalformedFrameError(f"frame is not an object: {type(msg).__name__}")

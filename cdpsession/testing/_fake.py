@@ -103,7 +103,9 @@ class FakeChromium:
             found = [c for c in self.commands if c.method == method]
             if len(found) >= count:
                 return found[count - 1]
-            self._arrived = trio.Event()
+            # Replace only a spent event: another task may already wait on the current one.
+            if self._arrived.is_set():
+                self._arrived = trio.Event()
             await self._arrived.wait()
 
     def _push(self, msg: dict[str, Any]) -> None:
