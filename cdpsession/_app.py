@@ -120,7 +120,7 @@ class App(EventEmitter):
             executable=self.executable,
             user_data_dir=path,
             headless=self._headless,
-            extra_args=self._extra_args,
+            extra_args=(*self._extra_args, *session._launch_flags()),
             launch_timeout=self._launch_timeout,
             close_timeout=self._close_timeout,
             ram_dir=self._ram_dir,
@@ -137,7 +137,7 @@ class App(EventEmitter):
         async with open_host(config) as host:
             self._hosts.add(host)
             try:
-                session._install(host)
+                await session._install(host)
                 task_status.started(host)
                 await host.stop_requested.wait()
             finally:

@@ -50,6 +50,7 @@ log = logging.getLogger("cdpsession")
 R = TypeVar("R")
 
 HELPER_EXTENSION_DIR = Path(__file__).parent / "_extension"
+_EXTENSION_READY_JS = "typeof self.cdpsession === 'object'"
 
 # Targets that get the per-target session state, and that can have children of their own.
 STATEFUL_TYPES = frozenset({"page", "iframe", "worker", "shared_worker", "service_worker"})
@@ -316,8 +317,17 @@ class Host:
         target = self.targets.pop(session_id, None) if isinstance(session_id, str) else None
         if target is None:
             return
-        self._by_target_id.pop(target.target_id, None)
-        self._internal_ids.discard(target.target_id)
+        # A service worker can be attached twice (by the browser and by its page): the id
+        # stays known while another session of it is still attached.
+        if self._by_target_id.get(target.target_id) is target:
+            other = next(
+                (t for t in self.targets.values() if t.target_id == target.target_id), None
+            )
+            if other is None:
+                del self._by_target_id[target.target_id]
+                self._internal_ids.discard(target.target_id)
+            else:
+                self._by_target_id[target.target_id] = other
         target.gone.set()
         target.ready.set()
         if not target.internal and self.alive:
@@ -406,6 +416,17 @@ class Host:
                 worker = await self.wait_target(ev.params["targetInfo"]["targetId"])
             await worker.ready.wait()
             worker.internal = True
+            # Resumed is not yet run: wait until worker.js has defined its API. Poll from
+            # here: a promise left pending in the worker before its main script ran was seen
+            # to make Chromium abandon the worker's start.
+            while True:
+                probe = await self.send(
+                    runtime.evaluate(expression=_EXTENSION_READY_JS, return_by_value=True),
+                    worker.session_id,
+                )
+                if probe.get("result", {}).get("value") is True:
+                    break
+                await trio.sleep(0.005)
             self._extension = HelperExtension(ext_id, worker)
             return self._extension
 

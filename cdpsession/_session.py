@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import os
 from typing import TYPE_CHECKING, Any
 
 import trio
 
-from ._cdp.generated import network, page
+from ._cdp.generated import network, page, runtime
 from ._events import EventEmitter
 from ._registry import (
     check_from_path,
@@ -24,6 +25,18 @@ if TYPE_CHECKING:
 
 _TOKEN = object()
 _UA_KEY = "cdpsession.user_agent"
+_SHIMMED_WORKERS = frozenset({"shared_worker", "service_worker"})
+
+
+def _worker_ua_shim(user_agent: str) -> str:
+    # appVersion is derived from the user agent as Blink does: all after the first "/".
+    ua = json.dumps(user_agent)
+    return (
+        "(() => { const p = Object.getPrototypeOf(navigator); const ua = " + ua + ";"
+        " Object.defineProperty(p, 'userAgent', {get: () => ua, configurable: true});"
+        " Object.defineProperty(p, 'appVersion',"
+        " {get: () => ua.substring(ua.indexOf('/') + 1), configurable: true}); })()"
+    )
 
 
 def _check_header_text(name: str, value: Any) -> str:
@@ -112,8 +125,21 @@ class Session(EventEmitter):
                 self._host = host
             return host
 
-    def _install(self, host: Host) -> None:
+    def _launch_flags(self) -> list[str]:
+        """Per-process flags this session's browser starts with."""
+        flags = []
+        if self._user_agent is not None:
+            # Requests the browser makes itself (a service or shared worker's main script)
+            # belong to no target, so only the process default reaches them.
+            flags.append(f"--user-agent={self._user_agent}")
+            if self._accept_languages is not None:
+                flags.append(f"--accept-lang={self._accept_languages}")
+        return flags
+
+    async def _install(self, host: Host) -> None:
         """Register this session's per-target state on a freshly started host."""
+        if self._user_agent is not None and self._ua_metadata is None:
+            self._ua_metadata = await self._app._client_hints(host)
         host.add_target_hook(self._setup_target)
         host.on_target_attached(self._on_target_attached)
         host.on_target_detached(self._on_target_detached)
@@ -138,7 +164,13 @@ class Session(EventEmitter):
                     user_agent_metadata=metadata,
                 )
             )
+            if target.type in _SHIMMED_WORKERS:
+                # Shared and service workers get navigator.userAgent from the process before
+                # any CDP override can reach them; define it before their script runs.
+                setup.add(runtime.evaluate(expression=_worker_ua_shim(user_agent)))
         if self._options.get("cache") is False:
+            # setCacheDisabled only acts while the Network domain is enabled on the target.
+            setup.add(network.enable())
             setup.add(network.set_cache_disabled(cache_disabled=True))
         if target.type == "page":
             setup.add(page.enable())
@@ -202,7 +234,16 @@ class Session(EventEmitter):
         ``accept_languages`` is a plain list (``"en-US,fr,de"``); the header gets Electron's
         q-weights (``en-US,fr;q=0.9,de;q=0.8``). Client hints (``navigator.userAgentData``)
         keep the browser's real values.
-        CDP: ``Network.setUserAgentOverride`` on each target before it runs.
+
+        Set before the session's browser starts (before its first page), the user agent also
+        becomes the browser's process default (``--user-agent``, ``--accept-lang``), which
+        is what requests made by the browser itself carry: the main script of a service or
+        shared worker. Their Accept-Language then has Chromium's form, which adds base
+        languages (``en-US,en;q=0.9,fr;q=0.8,de;q=0.7``). Set later, those few requests keep
+        the previous process default; everything targets do follows the override.
+        CDP: ``Network.setUserAgentOverride`` on each target before it runs; on shared and
+        service workers also a ``Runtime.evaluate`` that defines ``navigator.userAgent`` and
+        ``appVersion`` (Chromium fixes those before any override can reach the worker).
 
         Raises:
             TypeError: a non-str argument.
@@ -210,8 +251,8 @@ class Session(EventEmitter):
         """
         ua = _check_header_text("user_agent", user_agent)
         langs = None if accept_languages is None else _check_accept_languages(accept_languages)
-        host = await self._ensure_host()
-        if self._ua_metadata is None:
+        host = self._host
+        if host is not None and host.alive and self._ua_metadata is None:
             self._ua_metadata = await self._app._client_hints(host)
         self._user_agent = ua
         self._accept_languages = langs

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import trio
 
 import cdpsession
 from cdpsession._cdp.generated import network
 from cdpsession._cdp.generated import page as cdp_page
-from cdpsession._host import TargetSetup
+from cdpsession._host import Target, TargetSetup
+from tests.integration.conftest import Server
 
 
-async def test_hook_runs_before_the_pages_first_script(app: cdpsession.App, server) -> None:
+async def test_hook_runs_before_the_pages_first_script(app: cdpsession.App, server: Server) -> None:
     server.html("/", "<script>window.sawHook = window.__hooked === 1;</script>")
     ses = app.session.from_partition("hooks")
     with trio.fail_after(30):
@@ -18,7 +21,9 @@ async def test_hook_runs_before_the_pages_first_script(app: cdpsession.App, serv
 
         def hook(setup: TargetSetup) -> None:
             if setup.target.type == "page":
-                setup.add(cdp_page.add_script_to_evaluate_on_new_document(source="window.__hooked = 1"))
+                setup.add(
+                    cdp_page.add_script_to_evaluate_on_new_document(source="window.__hooked = 1")
+                )
 
         host.add_target_hook(hook)
         page = await ses.open_page(server.url("/"))
@@ -26,7 +31,7 @@ async def test_hook_runs_before_the_pages_first_script(app: cdpsession.App, serv
 
 
 async def test_paused_service_worker_with_network_enable_does_not_deadlock(
-    app: cdpsession.App, server
+    app: cdpsession.App, server: Server
 ) -> None:
     # A service worker paused at start answers Network.enable only after it resumes: the
     # host pipelines hook commands with Runtime.runIfWaitingForDebugger, so this must finish.
@@ -48,7 +53,8 @@ async def test_paused_service_worker_with_network_enable_does_not_deadlock(
         host.add_target_hook(hook)
         page = await ses.open_page(server.url("/"))
         assert await page.execute_java_script("window.reg") == "active"
-        while not server.seen("/from-sw"):
+        # The server runs in a thread: poll its log.
+        while not server.seen("/from-sw"):  # noqa: ASYNC110
             await trio.sleep(0.05)
     assert "service_worker" in kinds
     assert "page" in kinds
@@ -73,7 +79,9 @@ async def test_helper_extension_loads_once_and_answers(app: cdpsession.App) -> N
         assert ses.get_all_web_contents() == []
 
 
-async def test_utility_page_is_the_start_page_and_hidden(app: cdpsession.App, server) -> None:
+async def test_utility_page_is_the_start_page_and_hidden(
+    app: cdpsession.App, server: Server
+) -> None:
     server.html("/", "<p>x</p>")
     ses = app.session.from_partition("util")
     with trio.fail_after(30):
@@ -87,7 +95,7 @@ async def test_utility_page_is_the_start_page_and_hidden(app: cdpsession.App, se
 
 
 async def test_children_inherit_the_settings_of_their_page(
-    app: cdpsession.App, server, other_server
+    app: cdpsession.App, server: Server, other_server: Server
 ) -> None:
     other_server.html("/frame", "<p>frame</p>")
     server.html("/", f'<iframe src="http://localhost:{other_server.port}/frame"></iframe>')
@@ -95,13 +103,19 @@ async def test_children_inherit_the_settings_of_their_page(
     with trio.fail_after(30):
         host = await ses._ensure_host()
         await ses.set_user_agent("first-agent")
-        attached: list[tuple[str, object]] = []
-        host.on_target_attached(lambda t: attached.append((t.type, t.inherited)))
+        frames: list[dict[str, Any]] = []
+        frame_seen = trio.Event()
+
+        def on_attached(target: Target) -> None:
+            if target.type == "iframe":
+                frames.append(target.inherited)
+                frame_seen.set()
+
+        host.on_target_attached(on_attached)
         page = await ses.open_page(server.url("/"))
         await ses.set_user_agent("second-agent")
-        while not any(kind == "iframe" for kind, _ in attached):
-            await trio.sleep(0.05)
-        frame_settings = next(s for kind, s in attached if kind == "iframe")
+        await frame_seen.wait()
+        frame_settings = frames[0]
         assert frame_settings["cdpsession.user_agent"][0] == "first-agent"
         frame_request = other_server.seen("/frame")[0]
         assert frame_request.header("user-agent") == "first-agent"

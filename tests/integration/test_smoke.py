@@ -1,9 +1,10 @@
 import trio
 
 import cdpsession
+from tests.integration.conftest import Server
 
 
-async def test_open_page_loads_and_evaluates(app: cdpsession.App, server) -> None:
+async def test_open_page_loads_and_evaluates(app: cdpsession.App, server: Server) -> None:
     server.html("/", "<title>t</title><p>hello</p>")
     with trio.fail_after(30):
         page = await app.session.default_session.open_page(server.url("/"))
