@@ -126,6 +126,7 @@ class Connection:
         self.close_reason = "the connection to the browser is closed"
         self.malformed_frames = 0
         self._streams: list[tuple[trio.MemorySendChannel[Event | BaseException], Any]] = []
+        self._reader_scope = trio.CancelScope()
 
     # -- commands -------------------------------------------------------------------------
 
@@ -309,7 +310,14 @@ class Connection:
     # -- the reader -----------------------------------------------------------------------
 
     async def _reader(self, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
-        task_status.started()
+        # Shielded: when the owner's scope is cancelled (an exception or a cancellation
+        # leaving ``open_app``), shutdown still needs the connection to send Browser.close.
+        # ``open_connection`` cancels this scope itself once its block is done.
+        with trio.CancelScope(shield=True) as self._reader_scope:
+            task_status.started()
+            await self._read_loop()
+
+    async def _read_loop(self) -> None:
         try:
             while True:
                 frame = await self._transport.receive()
@@ -330,6 +338,11 @@ class Connection:
                 self._dispatch(msg)
         finally:
             self._shut(self.close_reason)
+
+    async def aclose_transport(self) -> None:
+        """Close the transport now (the peer sees end of file); the reader then ends."""
+        with trio.CancelScope(shield=True):
+            await self._transport.aclose()
 
     def _dispatch(self, event: Event) -> None:
         bucket = self._by_method.get(event.method)
@@ -388,6 +401,7 @@ async def open_connection(transport: Transport) -> AsyncIterator[Connection]:
                 finally:
                     # Before the reader's own shutdown, so pending calls learn who closed it.
                     conn._shut("the connection was closed by cdpsession")
+                    conn._reader_scope.cancel()
                     nursery.cancel_scope.cancel()
     finally:
         conn._shut("the connection was closed by cdpsession")

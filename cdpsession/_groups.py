@@ -9,18 +9,12 @@ import trio
 
 
 def single_exception(group: BaseExceptionGroup[BaseException]) -> BaseException | None:
-    """The one real exception in a nursery's group (``Cancelled`` ignored), else None."""
-    leaves: list[BaseException] = []
+    """The one real exception a nursery's group holds (``Cancelled`` ignored), else None.
 
-    def walk(exc: BaseException) -> None:
-        if isinstance(exc, BaseExceptionGroup):
-            for inner in exc.exceptions:
-                walk(inner)
-        elif not isinstance(exc, trio.Cancelled):
-            leaves.append(exc)
-
-    walk(group)
-    return leaves[0] if len(leaves) == 1 else None
+    Only the nursery's own level is opened: a group the user raised comes out intact.
+    """
+    real = [exc for exc in group.exceptions if not isinstance(exc, trio.Cancelled)]
+    return real[0] if len(real) == 1 else None
 
 
 @contextlib.contextmanager

@@ -37,8 +37,10 @@ from ._errors import (
     ProtocolError,
     TargetClosedError,
 )
+from ._groups import unwrap_single
 from ._launcher import (
     BrowserProcess,
+    ProfileLock,
     build_argv,
     profile_in_use,
     spawn,
@@ -194,6 +196,7 @@ class Host:
         self.closing = trio.Event()
         self.gone = trio.Event()
         self.stop_requested = trio.Event()
+        self.torn_down = trio.Event()  # set once the process is reaped and folders removed
 
     # -- registration ---------------------------------------------------------------------
 
@@ -432,7 +435,10 @@ class Host:
 
     @property
     def private_dir(self) -> str:
-        """A folder private to this host (its TMPDIR lives here), removed at close."""
+        """The folder private to this host (TMPDIR, crash reports, an in-memory profile).
+
+        Removed when the host is closed.
+        """
         return os.path.dirname(self.browser.stderr_path)
 
     # -- shutdown -------------------------------------------------------------------------
@@ -452,12 +458,17 @@ class Host:
         """Browser.close -> grace -> SIGTERM -> SIGKILL; shielded."""
         self.closing.set()
         with trio.CancelScope(shield=True):
-            if self.browser.process.returncode is None and not self.connection.closed.is_set():
-                with (
-                    trio.move_on_after(self.config.close_timeout),
-                    contextlib.suppress(BrowserClosedError, ProtocolError),
-                ):
-                    await self.connection.call("Browser.close")
+            if self.browser.process.returncode is None:
+                if not self.connection.closed.is_set():
+                    with (
+                        trio.move_on_after(self.config.close_timeout),
+                        contextlib.suppress(BrowserClosedError, ProtocolError),
+                    ):
+                        await self.connection.call("Browser.close")
+                else:
+                    # No connection to ask on: Chromium also closes cleanly (profile written)
+                    # when its debugging pipe reaches end of file.
+                    await self.connection.aclose_transport()
             await self.browser.stop(self.config.close_timeout)
             self._mark_gone()
 
@@ -480,6 +491,42 @@ async def _watch_process(host: Host) -> None:
     host._mark_gone()
 
 
+# Chromium puts its SingletonSocket at $TMPDIR/org.chromium.Chromium.XXXXXX/SingletonSocket;
+# a Unix socket path has 107 usable bytes, and cdpsession's own layer adds about 25.
+_MAX_TEMP_PARENT = 40
+
+
+def _temp_parent(preferred: str | None) -> str:
+    for candidate in (preferred, tempfile.gettempdir(), "/tmp"):  # noqa: S108 - a fallback parent for mkdtemp
+        if candidate and len(candidate) <= _MAX_TEMP_PARENT and os.access(candidate, os.W_OK):
+            return candidate
+    raise LaunchError(
+        f"no temp folder with a path of at most {_MAX_TEMP_PARENT} characters is writable "
+        f"(TMPDIR is {tempfile.gettempdir()!r}): Chromium's socket path would be too long"
+    )
+
+
+def _private_env(root: str) -> dict[str, str]:
+    env = dict(os.environ)
+    env["TMPDIR"] = os.path.join(root, "tmp")
+    # Chromium writes crash reports under $XDG_CONFIG_HOME/chromium: keep them private. The
+    # user's fontconfig settings, which live there too, are linked in so pages render alike.
+    xdg = os.path.join(root, "xdg")
+    env["XDG_CONFIG_HOME"] = xdg
+    user_config = os.environ.get("XDG_CONFIG_HOME") or os.path.expanduser("~/.config")
+    fontconfig = os.path.join(user_config, "fontconfig")
+    if os.path.isdir(fontconfig):
+        os.symlink(fontconfig, os.path.join(xdg, "fontconfig"))
+    return env
+
+
+@contextlib.asynccontextmanager
+async def _single_error_nursery() -> AsyncIterator[trio.Nursery]:
+    with unwrap_single():
+        async with trio.open_nursery() as nursery:
+            yield nursery
+
+
 @contextlib.asynccontextmanager
 async def open_host(config: HostConfig) -> AsyncIterator[Host]:
     """Start one Chromium host and stop it (and remove its temp folders) on the way out.
@@ -488,19 +535,23 @@ async def open_host(config: HostConfig) -> AsyncIterator[Host]:
         LaunchError: the profile is in use, Chromium failed to start, or did not answer
             within ``config.launch_timeout``.
     """
-    temp_root = tempfile.mkdtemp(
-        prefix="cdpsession-", dir=config.ram_dir if config.user_data_dir is None else None
+    in_memory = config.user_data_dir is None
+    root = tempfile.mkdtemp(
+        prefix="cdpsession-", dir=_temp_parent(config.ram_dir if in_memory else None)
     )
+    lock: ProfileLock | None = None
+    host: Host | None = None
     try:
-        private = os.path.join(temp_root, "host")
-        tmpdir = os.path.join(private, "tmp")
-        os.makedirs(tmpdir, mode=0o700)
+        for sub in ("tmp", "xdg"):
+            os.mkdir(os.path.join(root, sub), 0o700)
         if config.user_data_dir is None:
-            user_data_dir = os.path.join(temp_root, "profile")
+            user_data_dir = os.path.join(root, "profile")
             os.mkdir(user_data_dir, 0o700)
         else:
             user_data_dir = config.user_data_dir
             os.makedirs(user_data_dir, mode=0o700, exist_ok=True)
+            lock = ProfileLock(user_data_dir)
+            lock.acquire()
             holder = profile_in_use(user_data_dir)
             if holder is not None:
                 raise LaunchError(
@@ -513,24 +564,34 @@ async def open_host(config: HostConfig) -> AsyncIterator[Host]:
             headless=config.headless,
             extra_args=config.extra_args,
         )
-        env = dict(os.environ)
-        env["TMPDIR"] = tmpdir
-        browser = await spawn(argv, env=env, stderr_path=os.path.join(private, "stderr.log"))
+        browser = await spawn(
+            argv,
+            env=_private_env(root),
+            stderr_path=os.path.join(root, "stderr.log"),
+            marker=os.path.join(root, "xdg"),
+        )
+        started = False
         try:
             async with (
                 open_connection(PipeTransport(browser.write_fd, browser.read_fd)) as conn,
-                trio.open_nursery() as nursery,
+                _single_error_nursery() as nursery,
             ):
                 host = Host(config, browser, conn, nursery, user_data_dir)
                 nursery.start_soon(_watch_process, host)
                 try:
                     with trio.fail_after(config.launch_timeout):
                         await host._start()
-                except (BrowserClosedError, trio.TooSlowError) as exc:
+                except trio.TooSlowError as exc:
+                    raise LaunchError(
+                        "Chromium did not answer in time",
+                        argv=argv,
+                        stderr_tail=browser.stderr_tail(),
+                    ) from exc
+                except BrowserClosedError as exc:
                     with trio.CancelScope(shield=True), trio.move_on_after(5):
                         await browser.process.wait()
                     rc = browser.process.returncode
-                    why = "did not answer in time" if rc is None else f"exited with code {rc}"
+                    why = "stopped answering" if rc is None else f"exited with code {rc}"
                     hint = ""
                     if rc == 21:
                         hint = (
@@ -539,12 +600,19 @@ async def open_host(config: HostConfig) -> AsyncIterator[Host]:
                     raise LaunchError(
                         f"Chromium {why}{hint}", argv=argv, stderr_tail=browser.stderr_tail()
                     ) from exc
+                started = True
                 try:
                     yield host
                 finally:
                     await host._shutdown()
                     nursery.cancel_scope.cancel()
         finally:
-            await browser.stop(0)
+            # A browser that never finished starting is killed outright: SIGTERM mid-start
+            # makes Chromium abort (and write a crash report).
+            await browser.stop(0, terminate=started)
     finally:
-        shutil.rmtree(temp_root, ignore_errors=True)
+        if lock is not None:
+            lock.release()
+        shutil.rmtree(root, ignore_errors=True)
+        if host is not None:
+            host.torn_down.set()

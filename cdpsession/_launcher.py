@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import fcntl
 import os
 import shutil
 import signal
@@ -170,7 +171,50 @@ def profile_in_use(user_data_dir: str) -> int | None:
         return None
     except PermissionError:
         return pid
-    return pid
+    # A browser that died but is not reaped yet (a zombie) holds nothing.
+    return None if _process_state(pid) in ("Z", "X", None) else pid
+
+
+def _process_state(pid: int) -> str | None:
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as fh:
+            stat = fh.read()
+    except OSError:
+        return None
+    return stat[stat.rfind(b")") + 2 :].split(b" ", 1)[0].decode()
+
+
+class ProfileLock:
+    """An exclusive ``flock`` on ``<profile>/cdpsession.lock`` for the life of a host.
+
+    Chromium's own ``SingletonLock`` is checked-then-taken and two browsers starting on one
+    folder at the same moment can both get it; cdpsession hosts (of any process on this
+    machine) also take this lock first, which the kernel arbitrates. Released when closed, or
+    when the process dies.
+    """
+
+    def __init__(self, user_data_dir: str) -> None:
+        self.path = os.path.join(user_data_dir, "cdpsession.lock")
+        self._fd: int | None = None
+
+    def acquire(self) -> None:
+        """Take the lock or raise :class:`LaunchError` naming the folder (never waits)."""
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            raise LaunchError(
+                f"the profile folder {os.path.dirname(self.path)!r} is in use by another "
+                "cdpsession browser; one profile can be open in one browser process only"
+            ) from None
+        self._fd = fd
+
+    def release(self) -> None:
+        """Drop the lock; idempotent."""
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
 
 
 @attrs.define
@@ -182,6 +226,7 @@ class BrowserProcess:
     write_fd: int
     read_fd: int
     stderr_path: str
+    marker: str | None = None  # a path only this browser's helpers have on their command line
 
     @property
     def pid(self) -> int:
@@ -200,22 +245,25 @@ class BrowserProcess:
             return ""
         return "\n".join(text.splitlines()[-lines:])
 
-    async def stop(self, grace: float) -> None:
+    async def stop(self, grace: float, *, terminate: bool = True) -> None:
         """Wait up to ``grace`` s for a voluntary exit, then SIGTERM, then SIGKILL the group.
 
-        Shielded: runs to the end even when the caller is cancelled.
+        ``terminate=False`` skips SIGTERM: a browser that never finished starting is killed
+        outright (SIGTERM mid-start makes Chromium abort and write a crash dump). Shielded:
+        runs to the end even when the caller is cancelled.
         """
         with trio.CancelScope(shield=True):
-            with trio.move_on_after(grace):
-                await self.process.wait()
-            if self.process.returncode is None:
+            if grace > 0:
+                with trio.move_on_after(grace):
+                    await self.process.wait()
+            if self.process.returncode is None and terminate:
                 _signal_group(self.pid, signal.SIGTERM)
                 with trio.move_on_after(3):
                     await self.process.wait()
             if self.process.returncode is None:
                 _signal_group(self.pid, signal.SIGKILL)
                 await self.process.wait()
-            kill_group_stragglers(self.pid)
+            kill_group_stragglers(self.pid, self.marker)
 
 
 def _signal_group(pgid: int, sig: signal.Signals) -> None:
@@ -223,8 +271,13 @@ def _signal_group(pgid: int, sig: signal.Signals) -> None:
         os.killpg(pgid, sig)
 
 
-def group_members(pgid: int) -> list[int]:
-    """PIDs of live processes in process group ``pgid`` (read from /proc)."""
+def group_members(pgid: int, marker: str | None = None) -> list[int]:
+    """PIDs of live processes in process group ``pgid`` (read from /proc).
+
+    With ``marker``, also processes whose command line contains it: Chromium's crash handler
+    (crashpad) leaves the group and is reparented to init, but names its database, which
+    lives in the host's private folder.
+    """
     members = []
     try:
         entries = os.listdir("/proc")
@@ -240,14 +293,24 @@ def group_members(pgid: int) -> list[int]:
             continue
         # Fields after the parenthesised command: state ppid pgrp ...
         fields = stat[stat.rfind(b")") + 2 :].split()
-        if len(fields) > 2 and fields[0] != b"Z" and int(fields[2]) == pgid:
+        if len(fields) <= 2 or fields[0] == b"Z":
+            continue
+        if int(fields[2]) == pgid or (marker is not None and _cmdline_has(entry, marker)):
             members.append(int(entry))
     return members
 
 
-def kill_group_stragglers(pgid: int) -> None:
-    """SIGKILL, by PID, every process still in the group of the (already exited) browser."""
-    for pid in group_members(pgid):
+def _cmdline_has(pid: str, marker: str) -> bool:
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as fh:
+            return marker.encode() in fh.read()
+    except OSError:
+        return False
+
+
+def kill_group_stragglers(pgid: int, marker: str | None = None) -> None:
+    """SIGKILL, by PID, what is left of an exited browser: its group, and its helpers."""
+    for pid in group_members(pgid, marker):
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.kill(pid, signal.SIGKILL)
 
@@ -269,6 +332,7 @@ async def spawn(
     *,
     env: Mapping[str, str],
     stderr_path: str,
+    marker: str | None = None,
 ) -> BrowserProcess:
     """Start Chromium with its debugging pipe on fds 3/4.
 
@@ -299,4 +363,4 @@ async def spawn(
     finally:
         os.close(child_read)
         os.close(child_write)
-    return BrowserProcess(process, list(argv), parent_write, parent_read, stderr_path)
+    return BrowserProcess(process, list(argv), parent_write, parent_read, stderr_path, marker)

@@ -121,6 +121,11 @@ class Session(EventEmitter):
         async with self._host_lock:
             host = self._host
             if host is None or not host.alive:
+                if host is not None:
+                    # A browser that died: let its teardown finish (reaped, profile lock
+                    # released, folders removed) before a new one takes the profile.
+                    host.stop_requested.set()
+                    await host.torn_down.wait()
                 host = await self._app._start_host(self)
                 self._host = host
             return host

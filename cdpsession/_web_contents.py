@@ -61,7 +61,9 @@ class WebContents(EventEmitter):
 
     def is_destroyed(self) -> bool:
         """True once the page is closed or its browser went away (Electron ``isDestroyed``)."""
-        return self._destroyed or self._target.gone.is_set()
+        return (
+            self._destroyed or self._target.gone.is_set() or self._host.connection.closed.is_set()
+        )
 
     def get_url(self) -> str:
         """The URL of the main frame (Electron ``getURL``).

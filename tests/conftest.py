@@ -5,11 +5,14 @@ from __future__ import annotations
 import os
 import subprocess
 import tempfile
+import uuid
 from collections.abc import Iterator
 
 import pytest
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+# Every browser this run starts inherits the tag, so the leak check counts only ours.
+os.environ.setdefault("CDPSESSION_LEAK_TAG", f"pytest-{os.getpid()}-{uuid.uuid4().hex[:8]}")
 
 
 def leak_snapshot() -> set[str]:

@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import base64
 import contextlib
-import importlib.util
 import os
+import re
 import shutil
 import signal
 import socket
@@ -24,7 +24,7 @@ import sys
 import tempfile
 from collections.abc import Awaitable, Callable, Iterable, Iterator
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 import attrs
 import pytest
@@ -33,13 +33,15 @@ import trio
 import cdpsession
 from cdpsession._connection import Connection, open_connection
 from cdpsession._transport import open_websocket_transport
+from tests.conftest import leak_snapshot
+from tests.integration.conftest import Server
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = "/usr/bin/chromium"
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 # A close that waits out this grace means Browser.close was never sent (the browser was
 # terminated instead); a healthy close takes 0.1-0.4 s here.
-CLOSE_TIMEOUT = 3.0
+CLOSE_TIMEOUT = 2.0
 # Random pixels do not compress: a 1500x1500 noise canvas makes a PNG of about 9 MB.
 NOISE_JS = """(() => {
   document.body.style.margin = "0";
@@ -55,28 +57,7 @@ NOISE_JS = """(() => {
 })()"""
 
 
-class _Origin(Protocol):
-    """What these tests use of the loopback ``server`` fixture."""
-
-    def url(self, path: str = "/") -> str: ...
-
-    def html(self, path: str, body: str, headers: list[tuple[str, str]] | None = None) -> None: ...
-
-
-def _load_leak_snapshot() -> Callable[[], set[str]]:
-    # tests/ is not a package and both conftest files are named "conftest": load by path.
-    spec = importlib.util.spec_from_file_location(
-        "_cdps_root_conftest", ROOT / "tests" / "conftest.py"
-    )
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    snapshot: Callable[[], set[str]] = module.leak_snapshot
-    return snapshot
-
-
-leak_snapshot = _load_leak_snapshot()
+pytestmark = pytest.mark.integration
 
 
 def _new_leaks(before: set[str], markers: Iterable[str]) -> list[str]:
@@ -190,6 +171,13 @@ def _take_crash_dumps(marker: str) -> list[str]:
     return found
 
 
+@pytest.fixture(autouse=True)
+def _remove_crash_dumps(data_dir: str) -> Iterator[None]:
+    """Whatever a test asserts, remove the crash dumps its browsers wrote into $HOME."""
+    yield
+    _take_crash_dumps(data_dir)
+
+
 def _my_browsers() -> set[int]:
     """PIDs of Chromium browsers this test process started on the debugging pipe."""
     me = os.getpid()
@@ -258,7 +246,7 @@ def _footprint(ses: cdpsession.Session, label: str) -> _Footprint:
         or (_counts(p) and _environ(p.pid).get("TMPDIR") == tmpdir)
     ]
     assert len(tree) > 1, f"{label}: the browser {pid} has no helper processes: {tree}"
-    return _Footprint(label, pid, tree, os.path.dirname(private), tmpdir)
+    return _Footprint(label, pid, tree, private, tmpdir)
 
 
 def _leftover_processes(fps: Iterable[_Footprint]) -> list[str]:
@@ -372,7 +360,7 @@ def _cdpsession_folders(root: str) -> list[str]:
 
 
 async def test_normal_exit_stops_every_browser_and_removes_every_folder(
-    data_dir: str, server: _Origin
+    data_dir: str, server: Server
 ) -> None:
     server.html("/", "<p>lifecycle</p>")
     url = server.url("/")
@@ -453,7 +441,7 @@ def _exit_report(durations: list[float], cookies: str) -> str:
 
 
 async def test_exception_in_body_comes_out_unchanged_and_closes_cleanly(
-    data_dir: str, server: _Origin
+    data_dir: str, server: Server
 ) -> None:
     server.html("/", "<p>x</p>")
     url = server.url("/")
@@ -473,15 +461,18 @@ async def test_exception_in_body_comes_out_unchanged_and_closes_cleanly(
         assert not _new_leaks(before, [data_dir, *(fp.temp_root for fp in fps)])
         cookies = (await _read_cookies(data_dir, url, ["persist:p"]))["persist:p"]
     # Leaving by an exception still closes each browser with Browser.close (README): the exit
-    # is quick and the persistent partition keeps what was written.
+    # is quick and the persistent partition keeps what was written. Several rounds and two
+    # hosts each, because a shutdown that finds its connection already closed depends on the
+    # order trio wakes the tasks in.
+    dumps = _take_crash_dumps(data_dir)
     report = _exit_report(durations, cookies)
     assert max(durations) < CLOSE_TIMEOUT, report
     assert sorted(cookies.split("; ")) == ["c0=1", "c1=1", "c2=1"], report
-    assert _take_crash_dumps(data_dir) == []
+    assert dumps == []
 
 
 async def test_cancelled_block_closes_cleanly_and_keeps_persistent_data(
-    data_dir: str, server: _Origin
+    data_dir: str, server: Server
 ) -> None:
     server.html("/", "<p>x</p>")
     url = server.url("/")
@@ -497,10 +488,11 @@ async def test_cancelled_block_closes_cleanly_and_keeps_persistent_data(
         await _assert_clean(fps)
         assert not _new_leaks(before, [data_dir, *(fp.temp_root for fp in fps)])
         cookies = (await _read_cookies(data_dir, url, ["persist:p"]))["persist:p"]
+    dumps = _take_crash_dumps(data_dir)
     report = _exit_report(durations, cookies)
     assert max(durations) < CLOSE_TIMEOUT, report
     assert sorted(cookies.split("; ")) == ["c0=1", "c1=1", "c2=1"], report
-    assert _take_crash_dumps(data_dir) == []
+    assert dumps == []
 
 
 async def test_body_exception_group_and_keyboard_interrupt_come_out_unchanged(
@@ -519,20 +511,37 @@ async def test_body_exception_group_and_keyboard_interrupt_come_out_unchanged(
         assert ki_info.value is ki
         with pytest.raises(BaseException) as group_info:  # noqa: PT011 - identity checked below
             await raise_in_block(group)
-    assert group_info.value is group, (
-        f"open_app replaced the user's ExceptionGroup with {group_info.value!r}"
-    )
+    # The user's group is neither unwrapped nor merged into another. (Its identity cannot
+    # survive: trio's cancel scopes split every group that passes through them, and
+    # CPython's split() always builds a new group object; the leaves stay the same objects.)
+    out = group_info.value
+    assert type(out) is ExceptionGroup, f"open_app replaced the user's group with {out!r}"
+    assert out.message == "the user's own group"
+    assert len(out.exceptions) == 1
+    assert out.exceptions[0] is group.exceptions[0]
 
 
 # -- cancellation while a browser starts ------------------------------------------------------
 
 
 async def test_cancel_during_launch_leaves_nothing_and_the_session_still_works(
-    data_dir: str, server: _Origin, private_tempdir: str
+    data_dir: str, server: Server, private_tempdir: str
 ) -> None:
     server.html("/", "<p>x</p>")
     url = server.url("/")
-    deadlines = (0.0, 0.01, 0.05, 0.1, 0.2, 0.3, 0.45)
+    deadlines = (0.0, 0.02, 0.1, 0.25, 0.45)
+    try:
+        await _cancel_launches(data_dir, url, deadlines, private_tempdir)
+    finally:
+        dumps = _take_crash_dumps(data_dir)
+    # Stopping a browser mid-start must not make it crash (and write a dump into $HOME).
+    assert dumps == []
+
+
+async def _cancel_launches(
+    data_dir: str, url: str, deadlines: tuple[float, ...], private_tempdir: str
+) -> None:
+    """Cancel a launch at each deadline; check nothing of an unborn host stays behind."""
     with trio.fail_after(60):
         async with cdpsession.open_app(data_dir, close_timeout=CLOSE_TIMEOUT) as app:
             sessions = []
@@ -549,7 +558,7 @@ async def test_cancel_during_launch_leaves_nothing_and_the_session_still_works(
                 # up is left: no browser, no helper process, no temp folder.
                 assert _my_browsers() == {h.browser.pid for h in live}, f"deadline {deadline}"
                 assert _cdpsession_folders(private_tempdir) == sorted(
-                    os.path.basename(os.path.dirname(h.private_dir)) for h in live
+                    os.path.basename(h.private_dir) for h in live
                 ), f"deadline {deadline}"
                 live_tmpdirs = {os.path.join(h.private_dir, "tmp") for h in live}
 
@@ -566,18 +575,16 @@ async def test_cancel_during_launch_leaves_nothing_and_the_session_still_works(
         await _assert_clean(fps)
         assert _procs_by_tmpdir(private_tempdir) == {}
         assert _cdpsession_folders(private_tempdir) == []
-    # Stopping a browser mid-start must not make it crash (and write a dump into $HOME).
-    assert _take_crash_dumps(data_dir) == []
 
 
 async def test_cancel_of_the_whole_app_during_launch_leaves_nothing(
-    data_dir: str, server: _Origin, private_tempdir: str
+    data_dir: str, server: Server, private_tempdir: str
 ) -> None:
     server.html("/", "<p>x</p>")
     url = server.url("/")
     late: dict[float, float] = {}
     with trio.fail_after(60):
-        for i, deadline in enumerate((0.02, 0.1, 0.25, 0.4, 0.6, 0.9)):
+        for i, deadline in enumerate((0.02, 0.1, 0.25, 0.5, 0.9)):
             folder = os.path.join(data_dir, str(i))
             started = trio.current_time()
             with trio.move_on_after(deadline) as scope:
@@ -593,17 +600,19 @@ async def test_cancel_of_the_whole_app_during_launch_leaves_nothing(
                 return _procs_by_tmpdir(private_tempdir) == {}
 
             await _wait_until(no_helpers, 1.0, f"helpers of the app cancelled at {deadline}")
+    dumps = _take_crash_dumps(data_dir)
     # Cancellation is honoured promptly on every path: the browser is closed (or, still
     # starting, terminated), not left to the close_timeout grace.
     assert max(late.values()) < CLOSE_TIMEOUT, f"exit this long after the deadline: {late}"
-    assert _take_crash_dumps(data_dir) == []
+    # Stopping a browser mid-start must not make it crash (and write a dump into $HOME).
+    assert dumps == []
 
 
 # -- a killed browser -----------------------------------------------------------------------
 
 
 async def test_killed_browser_fails_pending_calls_and_the_session_restarts(
-    data_dir: str, server: _Origin
+    data_dir: str, server: Server
 ) -> None:
     server.html("/", "<p>x</p>")
     url = server.url("/")
@@ -624,10 +633,8 @@ async def test_killed_browser_fails_pending_calls_and_the_session_restarts(
                 async def hang(page: cdpsession.WebContents, errors: list[BaseException]) -> None:
                     try:
                         await page.execute_java_script("new Promise(() => {})")
-                    except BaseException as exc:
+                    except Exception as exc:
                         errors.append(exc)
-                        if not isinstance(exc, Exception):
-                            raise
 
                 async with trio.open_nursery() as nursery:
                     for page in pages:
@@ -645,7 +652,10 @@ async def test_killed_browser_fails_pending_calls_and_the_session_restarts(
                 assert all(isinstance(e, cdpsession.BrowserClosedError) for e in errors), errors
                 destroyed_at_once += [page.is_destroyed() for page in pages]
                 # The next use of the session starts a new browser.
-                page = await ses.open_page(url)
+                try:
+                    page = await ses.open_page(url)
+                except cdpsession.LaunchError as exc:
+                    pytest.fail(f"relaunch after SIGKILL of browser {fp.pid} failed: {exc}")
                 assert await page.execute_java_script("document.body.textContent") == "x"
                 assert ses._host is not None
                 assert ses._host.browser.pid != fp.pid
@@ -672,9 +682,8 @@ async def main() -> None:
         await page.execute_java_script("document.cookie = 'kept=yes; Max-Age=3600'")
         host = ses._host
         with open(ready + ".part", "w") as fh:
-            fh.write(f"{host.browser.pid} {os.path.dirname(host.private_dir)}")
+            fh.write(f"{host.browser.pid} {host.private_dir}")
         os.rename(ready + ".part", ready)
-        print("ready", flush=True)
         await trio.sleep_forever()
 
 trio.run(main)
@@ -716,11 +725,12 @@ async def _start_child(tmp: Path, data_dir: str, url: str) -> _Child:
 
 
 async def test_ctrl_c_closes_chromium_cleanly_and_keeps_persistent_data(
-    data_dir: str, server: _Origin, tmp_path: Path
+    data_dir: str, server: Server, tmp_path: Path
 ) -> None:
     server.html("/", "<p>x</p>")
     url = server.url("/")
-    # Three at once: each exit path has its own luck in trio's scheduling order.
+    # Three at once: whether Browser.close is sent depends on trio's scheduling order (see
+    # test_exception_in_body_comes_out_unchanged_and_closes_cleanly), so try it three times.
     results: dict[int, str] = {}
 
     async def one(i: int) -> None:
@@ -756,7 +766,7 @@ async def test_ctrl_c_closes_chromium_cleanly_and_keeps_persistent_data(
 
 
 async def test_sigkill_of_python_makes_chromium_exit_by_itself(
-    data_dir: str, server: _Origin, tmp_path: Path
+    data_dir: str, server: Server, tmp_path: Path
 ) -> None:
     server.html("/", "<p>x</p>")
     url = server.url("/")
@@ -807,30 +817,46 @@ async def test_profile_in_use_raises_launch_error_naming_the_folder_at_once(
 
 
 async def test_profile_raced_by_two_apps_fails_one_with_the_folder_named(data_dir: str) -> None:
-    outcomes: list[tuple[str, float]] = []
-    gate = trio.Event()
+    # Two apps start the same profile at the same moment: exactly one may get it. Repeated,
+    # because the outcome varies: on a busy machine both browsers sometimes come up on the
+    # one profile (seen in about 1 round in 5 while other suites ran; rarely on an idle one).
+    rounds: list[list[tuple[str, float, int]]] = []
 
-    async def contender() -> None:
+    async def contender(folder: str, gate: trio.Event, out: list[tuple[str, float, int]]) -> None:
         await gate.wait()
         started = trio.current_time()
         try:
-            async with cdpsession.open_app(data_dir) as app:
-                await app.session.default_session.open_page()
-                outcomes.append(("ok", trio.current_time() - started))
-                await trio.sleep(1.5)
+            async with cdpsession.open_app(folder) as app:
+                ses = app.session.default_session
+                await ses.open_page()
+                assert ses._host is not None
+                out.append(("ok", trio.current_time() - started, ses._host.browser.pid))
+                # Long enough for the loser to have given up (or, wrongly, to have come up).
+                await trio.sleep(1.2)
         except cdpsession.LaunchError as exc:
-            outcomes.append((str(exc), trio.current_time() - started))
+            out.append((str(exc), trio.current_time() - started, 0))
 
-    with trio.fail_after(30):
-        async with trio.open_nursery() as nursery:
-            nursery.start_soon(contender)
-            nursery.start_soon(contender)
-            await trio.sleep(0.05)
-            gate.set()
-    assert sorted(o[0] == "ok" for o in outcomes) == [False, True], outcomes
-    message, took = next(o for o in outcomes if o[0] != "ok")
-    assert data_dir in message
-    assert took < 2.0, outcomes
+    with trio.fail_after(40):
+        for i in range(3):
+            folder = os.path.join(data_dir, str(i))
+            os.mkdir(folder)
+            gate = trio.Event()
+            out: list[tuple[str, float, int]] = []
+            rounds.append(out)
+            async with trio.open_nursery() as nursery:
+                nursery.start_soon(contender, folder, gate, out)
+                nursery.start_soon(contender, folder, gate, out)
+                await trio.sleep(0.05)
+                gate.set()
+    for i, out in enumerate(rounds):
+        folder = os.path.join(data_dir, str(i))
+        winners = [pid for text, _, pid in out if text == "ok"]
+        assert len(winners) == 1, (
+            f"round {i}: {len(winners)} browsers (pids {winners}) had {folder} open at once: {out}"
+        )
+        message, took, _ = next(o for o in out if o[0] != "ok")
+        assert folder in message
+        assert took < 2.0, out
 
 
 # -- a listener's exception -----------------------------------------------------------------
@@ -892,9 +918,8 @@ async def test_bad_arguments_raise_at_once(data_dir: str, tmp_path: Path) -> Non
     with trio.fail_after(10):
         for kwargs, error, text in bad:
             kwargs.setdefault("user_data_dir", data_dir)
-            with pytest.raises(error, match=None) as info:
+            with pytest.raises(error, match=re.escape(text)):
                 await _enter_app(kwargs)
-            assert text in str(info.value), (kwargs, info.value)
 
 
 async def _enter_app(kwargs: dict[str, Any]) -> None:
@@ -916,7 +941,7 @@ async def test_browser_that_exits_at_start_gives_launch_error_with_its_stderr(
     assert "fake-chromium: cannot open display" in message
     assert info.value.argv[0] == fake
     tmpdir = message.split("TMPDIR=", 1)[1].split(maxsplit=1)[0]
-    temp_root = os.path.dirname(os.path.dirname(tmpdir))
+    temp_root = os.path.dirname(tmpdir)
     assert os.path.basename(temp_root).startswith("cdpsession-")
     assert not _exists(temp_root)
 
@@ -944,7 +969,7 @@ async def test_browser_that_never_answers_is_killed_after_launch_timeout(
     tmpdir = message.split("TMPDIR=", 1)[1].split(maxsplit=1)[0]
     assert _pid_gone(pid)
     assert _pid_gone(child)
-    assert not _exists(os.path.dirname(os.path.dirname(tmpdir)))
+    assert not _exists(os.path.dirname(tmpdir))
     assert took < 4.0, f"LaunchError came {took:.2f} s after the start (launch_timeout=1)"
 
 
