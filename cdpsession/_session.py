@@ -273,6 +273,12 @@ class Session(EventEmitter):
         return host.user_agent
 
 
+def _folder_key(path: str) -> str:
+    # One session per folder however it is spelled (symlinks included): two browsers must
+    # never share a profile.
+    return os.path.realpath(path)
+
+
 class SessionModule:
     """Electron's ``session`` module, bound to one app: ``app.session``."""
 
@@ -301,8 +307,8 @@ class SessionModule:
         if existing is not None:
             return existing
         path = partition_path(self._app.user_data_dir, partition)
-        if path is not None and path in self._by_path:
-            session = self._by_path[path]
+        if path is not None and _folder_key(path) in self._by_path:
+            session = self._by_path[_folder_key(path)]
         else:
             session = self._create(partition, path, opts)
         self._by_partition[partition] = session
@@ -327,7 +333,7 @@ class SessionModule:
         norm = check_from_path(path)
         opts = check_session_options(options)
         self._app._check_open()
-        existing = self._by_path.get(norm)
+        existing = self._by_path.get(_folder_key(norm))
         if existing is not None:
             return existing
         return self._create(None, norm, opts)
@@ -337,7 +343,7 @@ class SessionModule:
         session = Session(_TOKEN, self._app, name, path, opts)
         assert (path is not None) == (partition is None or is_persistent_partition(partition))
         if path is not None:
-            self._by_path[path] = session
+            self._by_path[_folder_key(path)] = session
         self._app.emit("session-created", session)
         return session
 

@@ -442,3 +442,24 @@ async def test_in_memory_profile_lives_in_ram_and_is_removed_at_close(
         assert _folder(profile) == {"exists": False}
         assert _folder(os.path.dirname(profile)) == {"exists": False}
         assert _folder(os.path.join(data_dir, "Partitions")) == {"exists": False}
+
+
+async def test_from_path_spellings_of_one_folder_are_one_session(
+    app: cdpsession.App, data_dir: str
+) -> None:
+    target = os.path.join(data_dir, "profiles", "one")
+    os.makedirs(target)
+    link = os.path.join(data_dir, "link-to-one")
+    os.symlink(target, link)
+    first = app.session.from_path(target)
+    assert app.session.from_path(target + "/") is first
+    assert (
+        app.session.from_path(os.path.join(data_dir, "profiles", "..", "profiles", "one")) is first
+    )
+    assert app.session.from_path(link) is first
+    assert first.storage_path == target
+    # The app's own folder is the default session's profile.
+    assert app.session.from_path(data_dir) is app.session.default_session
+    persist = app.session.from_partition("persist:shop")
+    assert persist.storage_path is not None
+    assert app.session.from_path(persist.storage_path) is persist
