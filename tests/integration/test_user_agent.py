@@ -6,17 +6,14 @@ created after ``set_user_agent``, in both the headers and ``navigator``.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any, Protocol
-
 import pytest
 import trio
 
 import cdpsession
+from tests.integration.conftest import Request, Server
 
 pytestmark = pytest.mark.integration
 
-Route = Callable[[Any], tuple[int, list[tuple[str, str]], bytes]]
 
 UA = "test-agent"
 LANGS = "en-US,fr,de"
@@ -25,25 +22,8 @@ NAVIGATOR_JS = "({ua: navigator.userAgent, langs: navigator.languages})"
 OVERRIDDEN = {"ua": UA, "langs": ["en-US", "fr", "de"]}
 
 
-class Req(Protocol):
-    path: str
-    query: dict[str, list[str]]
-    headers: dict[str, str]
-
-    def header(self, name: str) -> str | None: ...
-
-
-class Srv(Protocol):
-    """The interface of the loopback ``server`` fixture (tests/integration/conftest.py)."""
-
-    port: int
-    origin: str
-    routes: dict[str, Route]
-
-    def url(self, path: str = "/") -> str: ...
-    def html(self, path: str, body: str, headers: list[tuple[str, str]] | None = None) -> None: ...
-    def js(self, path: str, body: str) -> None: ...
-    def seen(self, path: str) -> list[Req]: ...
+Req = Request
+Srv = Server
 
 
 def _last(server: Srv, path: str) -> Req:

@@ -3,38 +3,19 @@
 from __future__ import annotations
 
 import socket
-from collections.abc import Callable
-from typing import Any, Protocol
+from typing import Any
 
 import pytest
 import trio
 
 import cdpsession
+from tests.integration.conftest import Request, Server
 
 pytestmark = pytest.mark.integration
 
-Route = Callable[[Any], tuple[int, list[tuple[str, str]], bytes]]
 
-
-class Req(Protocol):
-    path: str
-    query: dict[str, list[str]]
-    headers: dict[str, str]
-
-    def header(self, name: str) -> str | None: ...
-
-
-class Srv(Protocol):
-    """The interface of the loopback ``server`` fixture (tests/integration/conftest.py)."""
-
-    port: int
-    origin: str
-    routes: dict[str, Route]
-
-    def url(self, path: str = "/") -> str: ...
-    def html(self, path: str, body: str, headers: list[tuple[str, str]] | None = None) -> None: ...
-    def js(self, path: str, body: str) -> None: ...
-    def seen(self, path: str) -> list[Req]: ...
+Req = Request
+Srv = Server
 
 
 def _closed_port() -> int:
