@@ -126,7 +126,10 @@ class Connection:
         self.close_reason = "the connection to the browser is closed"
         self.malformed_frames = 0
         self._streams: list[tuple[trio.MemorySendChannel[Event | BaseException], Any]] = []
-        self._reader_scope = trio.CancelScope()
+        # The reader is shielded: when the owner's scope is cancelled (an exception or a
+        # cancellation leaving ``open_app``), shutdown still needs the connection to send
+        # Browser.close.
+        self._reader_scope = trio.CancelScope(shield=True)
 
     # -- commands -------------------------------------------------------------------------
 
@@ -310,10 +313,12 @@ class Connection:
     # -- the reader -----------------------------------------------------------------------
 
     async def _reader(self, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
-        # Shielded: when the owner's scope is cancelled (an exception or a cancellation
-        # leaving ``open_app``), shutdown still needs the connection to send Browser.close.
+        # A start that is cancelled already must end here: ``started()`` is a no-op in a
+        # cancelled ``nursery.start``, which then waits for this task, and a shielded reader
+        # would make it wait forever. No checkpoint between this one and the shield.
+        await trio.lowlevel.checkpoint_if_cancelled()
         # ``open_connection`` cancels this scope itself once its block is done.
-        with trio.CancelScope(shield=True) as self._reader_scope:
+        with self._reader_scope:
             task_status.started()
             await self._read_loop()
 
@@ -395,8 +400,10 @@ async def open_connection(transport: Transport) -> AsyncIterator[Connection]:
     try:
         with unwrap_single():
             async with trio.open_nursery() as nursery:
-                await nursery.start(conn._reader)
                 try:
+                    # Inside the try: a cancellation that lands while the reader starts must
+                    # still end the (shielded) reader, or the nursery would wait for it forever.
+                    await nursery.start(conn._reader)
                     yield conn
                 finally:
                     # Before the reader's own shutdown, so pending calls learn who closed it.

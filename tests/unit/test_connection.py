@@ -594,6 +594,33 @@ async def test_leaving_the_block_by_cancellation_closes_the_transport() -> None:
         assert conn.closed.is_set()
 
 
+async def test_opening_in_a_cancelled_scope_returns_at_once() -> None:
+    # A cancellation that lands while the reader starts (seen when a launch is cancelled
+    # early on a loaded machine) once left the shielded reader waiting for frames forever.
+    # The watchdog ends the fake's stream so a regression fails here instead of hanging.
+    fake = FakeChromium()
+    watchdog_fired = False
+
+    async def watchdog() -> None:
+        nonlocal watchdog_fired
+        await trio.sleep(5)
+        watchdog_fired = True
+        fake.disconnect()
+
+    async with trio.open_nursery() as nursery:
+        nursery.start_soon(watchdog)
+        entered = False
+        with trio.CancelScope() as scope:
+            scope.cancel()
+            async with open_connection(fake):
+                entered = True
+        nursery.cancel_scope.cancel()
+    assert not watchdog_fired
+    assert scope.cancelled_caught
+    assert not entered
+    assert fake.closed
+
+
 # -- a flat session detaches ------------------------------------------------------------------
 
 
