@@ -51,9 +51,10 @@ EventCallback = Callable[[Event], None]
 
 
 class _Pending:
-    __slots__ = ("done", "method", "response", "session_id")
+    __slots__ = ("done", "id", "method", "response", "session_id")
 
-    def __init__(self, method: str, session_id: str | None) -> None:
+    def __init__(self, msg_id: int, method: str, session_id: str | None) -> None:
+        self.id = msg_id
         self.method = method
         self.session_id = session_id
         self.done = trio.Event()
@@ -188,7 +189,7 @@ class Connection:
             raise BrowserClosedError(self.close_reason)
         msg_id = next(self._ids)
         frame = encode_request(msg_id, method, params, session_id)
-        pending = _Pending(method, session_id)
+        pending = _Pending(msg_id, method, session_id)
         self._pending[msg_id] = pending
         try:
             await self._transport.send(frame)
@@ -210,10 +211,8 @@ class Connection:
 
     def _forget(self, pending: _Pending) -> None:
         # A cancelled call leaves no entry behind; a late reply for it is ignored.
-        for key, value in list(self._pending.items()):
-            if value is pending:
-                del self._pending[key]
-                break
+        if self._pending.get(pending.id) is pending:
+            del self._pending[pending.id]
 
     # -- events ---------------------------------------------------------------------------
 

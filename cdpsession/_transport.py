@@ -41,22 +41,63 @@ class PipeTransport:
     """``--remote-debugging-pipe``: NUL-terminated JSON frames.
 
     We write what Chromium reads on its fd 3 and read what it writes on its fd 4.
+
+    The hot path talks to the (non-blocking) fds directly instead of through
+    ``FdStream.send_all``/``receive_some``, which each add a scheduler round before trying
+    the system call: a frame that fits in the pipe is written at once, and the reader only
+    parks when there is nothing to read. The reader still yields after every read that did
+    not park, so a flood of frames cannot starve other tasks.
     """
 
     def __init__(self, write_fd: int, read_fd: int) -> None:
+        # FdStream makes the fds non-blocking and owns closing them (waking any waiter).
         self._out = trio.lowlevel.FdStream(write_fd)
         self._in = trio.lowlevel.FdStream(read_fd)
+        self._write_fd = write_fd
+        self._read_fd = read_fd
         self._buf = bytearray()
         self._scan_from = 0
         self._eof = False
+        self._closed = False
         self._send_lock = trio.Lock()
+        self._parked_since_read = True
 
     async def send(self, frame: bytes) -> None:
-        """Write one frame and its NUL terminator."""
+        """Write one frame and its NUL terminator.
+
+        Raises:
+            BrowserClosedError: the pipe is closed.
+        """
+        data = frame + b"\0"
+        if self._closed:
+            raise BrowserClosedError("the browser's debugging pipe is closed")
+        if not self._send_lock.locked():
+            # Nobody is mid-frame: try the whole frame now, without a scheduler round.
+            try:
+                sent = os.write(self._write_fd, data)
+            except BlockingIOError:
+                sent = 0
+            except OSError as exc:
+                raise BrowserClosedError("the browser's debugging pipe is closed") from exc
+            if sent == len(data):
+                return
+            data = data[sent:]
+            if sent:
+                # Part of this frame is in the pipe: its rest must come next, before any
+                # other frame. Take the lock without a checkpoint, so no frame gets between.
+                self._send_lock.acquire_nowait()
+                try:
+                    await self._write_rest(data)
+                finally:
+                    self._send_lock.release()
+                return
+        # One writer at a time, so frames never interleave.
+        async with self._send_lock:
+            await self._write_rest(data)
+
+    async def _write_rest(self, data: bytes) -> None:
         try:
-            # One writer at a time, so frames never interleave.
-            async with self._send_lock:
-                await self._out.send_all(frame + b"\0")
+            await self._out.send_all(data)
         except (trio.BrokenResourceError, trio.ClosedResourceError, OSError) as exc:
             raise BrowserClosedError("the browser's debugging pipe is closed") from exc
 
@@ -75,17 +116,36 @@ class PipeTransport:
             if self._scan_from > MAX_FRAME_BYTES:
                 self._eof = True
                 return None
-            try:
-                chunk = await self._in.receive_some(_READ_CHUNK)
-            except (trio.BrokenResourceError, trio.ClosedResourceError, OSError):
-                chunk = b""
+            chunk = await self._read_chunk()
             if not chunk:
                 self._eof = True
                 return None
             self._buf += chunk
 
+    async def _read_chunk(self) -> bytes:
+        if not self._parked_since_read:
+            # Data kept coming without a pause: let the woken callers run first.
+            await trio.lowlevel.checkpoint()
+        while True:
+            if self._closed:
+                return b""
+            try:
+                chunk = os.read(self._read_fd, _READ_CHUNK)
+            except BlockingIOError:
+                self._parked_since_read = True
+                try:
+                    await trio.lowlevel.wait_readable(self._read_fd)
+                except (trio.ClosedResourceError, OSError):
+                    return b""
+                continue
+            except OSError:
+                return b""
+            self._parked_since_read = False
+            return chunk
+
     async def aclose(self) -> None:
         """Close both pipe ends."""
+        self._closed = True
         for stream in (self._out, self._in):
             with contextlib.suppress(OSError):
                 await stream.aclose()
