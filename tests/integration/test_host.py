@@ -79,13 +79,15 @@ async def test_helper_extension_loads_once_and_answers(app: cdpsession.App) -> N
         assert ses.get_all_web_contents() == []
 
 
-async def test_utility_page_is_the_start_page_and_hidden(
+async def test_browser_starts_with_no_page_and_the_utility_page_is_made_hidden(
     app: cdpsession.App, server: Server
 ) -> None:
     server.html("/", "<p>x</p>")
     ses = app.session.from_partition("util")
     with trio.fail_after(30):
         host = await ses._ensure_host()
+        infos = (await host.call("Target.getTargets"))["targetInfos"]
+        assert [i for i in infos if i["type"] == "page"] == []
         utility = await host.utility()
         assert utility.internal
         assert utility.url == "about:blank"

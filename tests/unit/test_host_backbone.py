@@ -23,7 +23,6 @@ def _info(target_id: str, kind: str, url: str = "about:blank") -> dict[str, Any]
 
 
 def _script(fake: FakeChromium) -> None:
-    fake.reply("Target.getTargets", {"targetInfos": [_info("UTIL", "page")]})
     fake.reply("Browser.getVersion", {"userAgent": "Fake UA", "product": "Fake/1"})
     fake.reply(
         "Target.getBrowserContexts", {"browserContextIds": [], "defaultBrowserContextId": "CTX"}
@@ -70,14 +69,17 @@ async def fake_host() -> AsyncIterator[_Host]:
         nursery.cancel_scope.cancel()
 
 
-async def test_start_learns_version_context_and_utility_page(fake_host: _Host) -> None:
+async def test_start_learns_version_and_context_in_one_batch(fake_host: _Host) -> None:
     host = fake_host.host
     assert host.user_agent == "Fake UA"
     assert host.product == "Fake/1"
     assert host.default_context_id == "CTX"
-    methods = [c.method for c in fake_host.fake.commands]
-    # The start page's id is known before auto-attach can report it.
-    assert methods.index("Target.getTargets") < methods.index("Target.setAutoAttach")
+    assert [c.method for c in fake_host.fake.commands] == [
+        "Browser.getVersion",
+        "Target.getBrowserContexts",
+        "Target.setAutoAttach",
+        "Target.setDiscoverTargets",
+    ]
     auto = next(c for c in fake_host.fake.commands if c.method == "Target.setAutoAttach")
     assert auto.params["waitForDebuggerOnStart"] is True
     assert auto.params["flatten"] is True
@@ -109,14 +111,20 @@ async def test_utility_and_internal_targets_get_no_hooks_and_no_listeners(fake_h
     attached: list[str] = []
     host.add_target_hook(lambda s: hooked.append(s.target.target_id))
     host.on_target_attached(lambda t: attached.append(t.target_id))
+    fake_host.fake.reply("Target.createTarget", {"targetId": "UTIL"})
     with trio.fail_after(5):
-        fake_host.attach("S-UTIL", _info("UTIL", "page"))
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(host.utility)
+            await fake_host.fake.wait_command("Target.createTarget")
+            fake_host.attach("S-UTIL", _info("UTIL", "page"))
         fake_host.attach("S-P", _info("P", "page"))
-        await host.wait_target("UTIL")
         await host.wait_target("P")
+        utility = await host.utility()  # made once, then kept
+    assert utility.target_id == "UTIL"
+    assert utility.internal
     assert hooked == ["P"]
     assert attached == ["P"]
-    assert (await host.utility()).target_id == "UTIL"
+    assert [c.method for c in fake_host.fake.commands].count("Target.createTarget") == 1
 
 
 async def test_children_inherit_a_copy_of_the_parents_settings(fake_host: _Host) -> None:

@@ -202,7 +202,7 @@ def test_build_argv_headless() -> None:
         *EXPECTED_FLAGS,
         "--user-data-dir=/data/profile",
         "--remote-debugging-pipe",
-        "about:blank",
+        "--no-startup-window",
     ]
 
 
@@ -218,9 +218,9 @@ def test_build_argv_headful_with_extra_args() -> None:
         *EXPECTED_FLAGS,
         "--user-data-dir=/data/my profile",
         "--remote-debugging-pipe",
+        "--no-startup-window",
         "--lang=fr",
         "--window-size=800,600",
-        "about:blank",
     ]
 
 
@@ -230,7 +230,8 @@ def test_build_argv_has_every_offline_safe_flag() -> None:
         for flag in (*OFFLINE_SAFE_FLAGS, *QUIET_PROFILE_FLAGS):
             assert argv.count(flag) == 1, flag
         assert argv.count("--remote-debugging-pipe") == 1
-        assert argv[-2:] == ["--x", "about:blank"]
+        assert argv.count("--no-startup-window") == 1
+        assert argv[-1] == "--x"
 
 
 def test_check_extra_args_accepts() -> None:
