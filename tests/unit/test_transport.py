@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncIterator
 
 import pytest
@@ -71,6 +72,41 @@ async def test_a_frame_bigger_than_the_pipe_never_interleaves_with_others(
             for frame in small:
                 nursery.start_soon(transport.send, frame)
     assert sorted(got) == sorted([big, *small])
+
+
+async def test_a_lone_frame_is_in_the_pipe_when_send_returns(
+    pipes: tuple[PipeTransport, Peer],
+) -> None:
+    transport, peer = pipes
+    with trio.fail_after(5):
+        await trio.sleep(0.001)  # well apart from any earlier write
+        await transport.send(b'{"id":1}')
+        # No scheduler round needed: the bytes are there already.
+        assert os.read(peer.read_fd, 100) == b'{"id":1}\0'
+
+
+async def test_a_burst_of_concurrent_frames_goes_out_in_few_writes(
+    pipes: tuple[PipeTransport, Peer], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    transport, peer = pipes
+    writes: list[int] = []
+    real_write = os.write
+
+    def counting_write(fd: int, data: bytes) -> int:
+        if fd == transport._write_fd:
+            writes.append(len(data))
+        return real_write(fd, data)
+
+    monkeypatch.setattr(os, "write", counting_write)
+    frames = [b'{"id":%d}' % i for i in range(200)]
+    with trio.fail_after(5):
+        async with trio.open_nursery() as nursery:
+            for frame in frames:
+                nursery.start_soon(transport.send, frame)
+        got = await peer.read_frames(len(frames))
+    assert sorted(got) == sorted(frames)
+    # The first frame goes at once, the rest of the burst in one batch.
+    assert len(writes) <= 3, writes
 
 
 async def test_frames_split_across_reads_and_many_in_one_read(
