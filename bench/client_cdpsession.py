@@ -120,9 +120,4 @@ async def memory_and_scale(s: Samples, base: str) -> None:
 
 
 if __name__ == "__main__":
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--base", required=True)
-    ap.add_argument("--reps", type=int, default=2)
-    ap.add_argument("--out", required=True)
-    ap.add_argument("--skip-heavy", action="store_true", help="leave out figures 6 and 7")
-    trio.run(main, ap.parse_args())
+    trio.run(main, common.client_args())

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import secrets
@@ -11,19 +12,13 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from cdpsession._launcher import OFFLINE_SAFE_FLAGS
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 
-# The flags every client passes (a closed network needs them; see launch/README.md).
-FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
+# The flags every client passes: cdpsession's own offline-safe set (a closed network needs it;
+# see launch/README.md).
+FLAGS = ["--headless", *OFFLINE_SAFE_FLAGS]
 MARK = "--cdpsession-bench="  # an inert switch marking a launch, so it can be found and killed
 
 N_RTT = 1000  # figure 3
@@ -193,6 +188,16 @@ class Samples:
     def dump(self, path: str) -> None:
         with open(path, "w") as f:
             json.dump({"tool": self.tool, "meta": self.meta, "samples": self.data}, f, indent=1)
+
+
+def client_args() -> argparse.Namespace:
+    """The command line every client takes from the harness."""
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--base", required=True, help="the loopback server, http://127.0.0.1:PORT")
+    ap.add_argument("--reps", type=int, default=2)
+    ap.add_argument("--out", required=True, help="where the samples go (JSON)")
+    ap.add_argument("--skip-heavy", action="store_true", help="leave out figures 6 and 7")
+    return ap.parse_args()
 
 
 def log(*parts: object) -> None:
