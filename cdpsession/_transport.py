@@ -127,8 +127,11 @@ class PipeTransport:
             await self._write_rest(data)
 
     async def _write_rest(self, data: bytes) -> None:
+        # Shielded: a frame cut short by a cancellation would corrupt every frame after it.
+        # It cannot hang: a browser that stops reading is killed at shutdown (EPIPE here).
         try:
-            await self._out.send_all(data)
+            with trio.CancelScope(shield=True):
+                await self._out.send_all(data)
         except (trio.BrokenResourceError, trio.ClosedResourceError, OSError) as exc:
             raise BrowserClosedError("the browser's debugging pipe is closed") from exc
 

@@ -198,3 +198,27 @@ async def test_close_wakes_a_waiting_reader(pipes: tuple[PipeTransport, Peer]) -
             await trio.sleep(0.05)
             await transport.aclose()
     assert got == [None]
+
+
+async def test_a_cancelled_sender_never_leaves_half_a_frame(
+    pipes: tuple[PipeTransport, Peer],
+) -> None:
+    # The 1 MiB frame cannot fit in the pipe; its sender is cancelled while the peer is not
+    # reading yet. The frame must still go out whole, or the next frame would be corrupted.
+    transport, peer = pipes
+    big = b"B" * (1 << 20)
+    got: list[bytes] = []
+    with trio.fail_after(10):
+        async with trio.open_nursery() as nursery:
+
+            async def drain_later() -> None:
+                await trio.sleep(0.2)
+                got.extend(await peer.read_frames(2))
+
+            nursery.start_soon(drain_later)
+            with trio.move_on_after(0.05):
+                await transport.send(big)
+            await transport.send(b'{"id":2}')
+    assert len(got) == 2
+    assert got[0] == big
+    assert got[1] == b'{"id":2}'
