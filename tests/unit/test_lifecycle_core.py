@@ -83,6 +83,12 @@ def test_group_members_finds_helpers_by_marker(tmp_path: Path) -> None:
     # A process outside our group that names the marker, like Chromium's crash handler.
     helper = subprocess.Popen(["sh", "-c", "sleep 30", marker], start_new_session=True)
     try:
+        # Popen can return before the kernel shows the new program's command line in /proc
+        # (seen empty on a loaded machine): wait for it, as a crash handler is long running.
+        deadline = time.monotonic() + 5
+        while marker.encode() not in Path(f"/proc/{helper.pid}/cmdline").read_bytes():
+            assert time.monotonic() < deadline, "the helper never showed its command line"
+            time.sleep(0.005)
         assert helper.pid in group_members(os.getpgrp() + 10**7, marker)
         assert helper.pid not in group_members(os.getpgrp() + 10**7)
     finally:
