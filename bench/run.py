@@ -228,9 +228,11 @@ def main() -> int:
         server.wait(10)
     table = report.render(by_tool)
     when = started.strftime("%Y-%m-%d %H:%M UTC")
+    loads = [r["load_before"] for r in runs]
     header = (
         f"{when}, {machine()}, {meta.get('floor', {}).get('browser', 'Chromium')}; "
-        f"{args.rounds} rounds x {args.reps} reps (figures 6 and 7: first round only); "
+        f"{args.rounds} round(s) x {args.reps} rep(s) (figures 6 and 7: first round only); "
+        f"other load at the start of a run: {max(loads, default=0):.2f} cores at most; "
         "medians (min-max) over the sitting.\n\n"
     )
     with open(os.path.join(folder, "results.json"), "w") as f:
