@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import fcntl
 import json
 import os
 import shutil
@@ -98,9 +99,11 @@ async def launch(udd: str | None = None) -> AsyncIterator[Browser]:
     res_r, res_w = os.pipe()
 
     def fds() -> None:
-        # Through high fds first, so a pipe end already on 3 or 4 is not clobbered.
-        os.dup2(os.dup2(cmd_r, 100), 3)
-        os.dup2(os.dup2(res_w, 101), 4)
+        # Through fresh fds above 4 first, so a pipe end already on 3 or 4 is not clobbered.
+        high_r = fcntl.fcntl(cmd_r, fcntl.F_DUPFD_CLOEXEC, 5)
+        high_w = fcntl.fcntl(res_w, fcntl.F_DUPFD_CLOEXEC, 5)
+        os.dup2(high_r, 3)
+        os.dup2(high_w, 4)
 
     argv = [common.chromium(), *common.FLAGS, common.new_mark(), f"--user-data-dir={folder}"]
     proc = await trio.lowlevel.open_process(

@@ -322,11 +322,12 @@ def kill_group_stragglers(pgid: int, marker: str | None = None) -> None:
 def _child_setup(child_read: int, child_write: int) -> None:
     # Runs in the child between fork and exec. Own process group first, so signals aimed at
     # the terminal's foreground group never reach Chromium; then put the pipe ends on the fds
-    # Chromium expects (3: commands in, 4: replies out). Go through high fds first so that a
-    # pipe end already sitting on 3 or 4 is not clobbered.
+    # Chromium expects (3: commands in, 4: replies out). Go through fresh fds above 4 first
+    # (F_DUPFD takes the lowest free one, so it clobbers nothing, and a pipe end already on
+    # 3 or 4 survives until it is copied); those copies close at exec.
     os.setpgrp()
-    high_read = os.dup2(child_read, 100)
-    high_write = os.dup2(child_write, 101)
+    high_read = fcntl.fcntl(child_read, fcntl.F_DUPFD_CLOEXEC, 5)
+    high_write = fcntl.fcntl(child_write, fcntl.F_DUPFD_CLOEXEC, 5)
     os.dup2(high_read, 3)
     os.dup2(high_write, 4)
 

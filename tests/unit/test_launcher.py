@@ -407,6 +407,13 @@ def open_fds() -> set[str]:
     return set(os.listdir("/proc/self/fd"))
 
 
+def _inheritable(fd: int) -> bool:
+    try:
+        return os.get_inheritable(fd)
+    except OSError:
+        return False  # the fd listing /proc/self/fd itself, closed by now
+
+
 async def test_spawn_missing_executable(tmp_path: pathlib.Path) -> None:
     with trio.fail_after(5):
         before = open_fds()
@@ -425,6 +432,47 @@ async def test_spawn_not_executable(tmp_path: pathlib.Path) -> None:
         with pytest.raises(LaunchError, match=r"^cannot start .*: Permission denied$"):
             await spawn([path], env={}, stderr_path=str(tmp_path / "stderr.log"))
         assert open_fds() == before
+
+
+@pytest.mark.parametrize("low", [3, 4, 5, 97, 98, 99, 100, 101, 102])
+async def test_spawn_wires_fds_3_and_4_wherever_the_pipes_land(
+    tmp_path: pathlib.Path, low: int
+) -> None:
+    # The pipe ends take the lowest free fds: make them land around 3/4 and around the fds
+    # the child moves them through. A collision once left Chromium with no reply pipe.
+    pad: list[int] = []
+    try:
+        while (fd := os.open(os.devnull, os.O_RDONLY)) < low:
+            pad.append(fd)
+        os.close(fd)
+        inheritable = {int(n) for n in open_fds() if _inheritable(int(n))}
+        with trio.fail_after(5):
+            browser = await spawn(
+                ["sh", "-c", 'read line <&3; echo "got $line" >&4; ls /proc/$$/fd >&2'],
+                env={"PATH": os.environ["PATH"]},
+                stderr_path=str(tmp_path / "stderr.log"),
+            )
+            try:
+                out = trio.lowlevel.FdStream(browser.write_fd)
+                back = trio.lowlevel.FdStream(browser.read_fd)
+                await out.send_all(b"ping\n")
+                received = b""
+                while not received.endswith(b"\n"):
+                    received += await back.receive_some(100)
+                assert received == b"got ping\n"
+                assert await browser.process.wait() == 0
+                # Beyond 0-4 the child has only what this process lets every child inherit,
+                # and the fd ls itself opens: the copies made on the way are not kept.
+                fds = {int(n) for n in browser.stderr_tail().split()}
+                assert {0, 1, 2, 3, 4} <= fds
+                assert len(fds - {0, 1, 2, 3, 4} - inheritable) <= 1, fds
+                await out.aclose()
+                await back.aclose()
+            finally:
+                await browser.stop(0)
+    finally:
+        for fd in pad:
+            os.close(fd)
 
 
 async def test_spawn_wires_fds_3_and_4_and_its_own_group(tmp_path: pathlib.Path) -> None:
