@@ -73,34 +73,45 @@ class App(EventEmitter):
     async def _client_hints(self, host: Host) -> dict[str, Any]:
         """The browser's own ``userAgentMetadata`` (same for every host of this app)."""
         async with self._hints_lock:
-            if self._hints is None:
-                page = await host.create_page(_CLIENT_HINTS_URL, internal=True)
-                try:
-                    reply = await host.call(
-                        "Runtime.evaluate",
-                        {
-                            "expression": _CLIENT_HINTS_JS,
-                            "awaitPromise": True,
-                            "returnByValue": True,
-                        },
-                        page.session_id,
-                    )
-                finally:
-                    await host.call("Target.closeTarget", {"targetId": page.target_id})
-                value = reply.get("result", {}).get("value")
-                if not isinstance(value, dict):
-                    raise CDPSessionError(f"cannot read the browser's client hints: {reply}")
-                # Mandatory in CDP's UserAgentMetadata even where the browser reports nothing.
-                hints: dict[str, Any] = {
-                    "platform": "",
-                    "platformVersion": "",
-                    "architecture": "",
-                    "model": "",
-                    "mobile": False,
-                }
-                hints.update({k: v for k, v in value.items() if v is not None})
-                self._hints = hints
-            return dict(self._hints)
+            hints = self._hints
+            if hints is None:
+                hints = self._hints = await self._read_client_hints_shielded(host)
+            return dict(hints)
+
+    async def _read_client_hints_shielded(self, host: Host) -> dict[str, Any]:
+        # Shielded (and bounded): a caller's cancellation landing between creating the hidden
+        # page and closing it would leave the page (and its renderer) behind. It takes tens of
+        # milliseconds, once per app.
+        hints: dict[str, Any] | None = None
+        with trio.CancelScope(shield=True), trio.move_on_after(self._launch_timeout):
+            hints = await self._read_client_hints(host)
+        if hints is None:
+            raise CDPSessionError("the browser did not report its client hints in time")
+        return hints
+
+    async def _read_client_hints(self, host: Host) -> dict[str, Any]:
+        page = await host.create_page(_CLIENT_HINTS_URL, internal=True)
+        try:
+            reply = await host.call(
+                "Runtime.evaluate",
+                {"expression": _CLIENT_HINTS_JS, "awaitPromise": True, "returnByValue": True},
+                page.session_id,
+            )
+        finally:
+            await host.call("Target.closeTarget", {"targetId": page.target_id})
+        value = reply.get("result", {}).get("value")
+        if not isinstance(value, dict):
+            raise CDPSessionError(f"cannot read the browser's client hints: {reply}")
+        # Mandatory in CDP's UserAgentMetadata even where the browser reports nothing.
+        hints: dict[str, Any] = {
+            "platform": "",
+            "platformVersion": "",
+            "architecture": "",
+            "model": "",
+            "mobile": False,
+        }
+        hints.update({k: v for k, v in value.items() if v is not None})
+        return hints
 
     def _spawn(self, fn: Callable[[], Awaitable[None]]) -> None:
         self._nursery.start_soon(fn)

@@ -443,10 +443,12 @@ class Host:
         """Browser.close -> grace -> SIGTERM -> SIGKILL; shielded."""
         self.closing.set()
         with trio.CancelScope(shield=True):
+            # One grace period in all: asking to close and waiting for the exit share it.
+            deadline = trio.current_time() + self.config.close_timeout
             if self.browser.process.returncode is None:
                 if not self.connection.closed.is_set():
                     with (
-                        trio.move_on_after(self.config.close_timeout),
+                        trio.move_on_at(deadline),
                         contextlib.suppress(BrowserClosedError, ProtocolError),
                     ):
                         await self.connection.call("Browser.close")
@@ -454,7 +456,7 @@ class Host:
                     # No connection to ask on: Chromium also closes cleanly (profile written)
                     # when its debugging pipe reaches end of file.
                     await self.connection.aclose_transport()
-            await self.browser.stop(self.config.close_timeout)
+            await self.browser.stop(max(0.0, deadline - trio.current_time()))
             self._mark_gone()
 
 

@@ -1133,3 +1133,24 @@ async def _pending_call_fails_when_killed(
         os.kill(browser.pid, signal.SIGKILL)
     assert len(errors) == 1
     await browser.wait()
+
+
+async def test_a_frozen_browser_gets_one_close_timeout_then_sigterm_then_sigkill(
+    data_dir: str, server: Server
+) -> None:
+    # Browser.close and the wait for the exit share one close_timeout: a browser that never
+    # answers (SIGSTOP) is terminated after close_timeout, then killed 3 s later. It once
+    # waited close_timeout twice.
+    server.html("/", "<p>x</p>")
+    close_timeout = 2.0
+    with trio.fail_after(60):
+        async with cdpsession.open_app(data_dir, close_timeout=close_timeout) as app:
+            ses = app.session.from_partition("frozen")
+            await ses.open_page(server.url("/"))
+            fp = _footprint(ses, "frozen")
+            os.killpg(fp.pid, signal.SIGSTOP)
+            started = trio.current_time()
+        elapsed = trio.current_time() - started
+    await _assert_clean([fp])
+    # close_timeout, then 3 s of SIGTERM grace that a stopped process cannot use.
+    assert close_timeout + 3.0 - 0.2 < elapsed < close_timeout + 3.0 + 1.5, elapsed

@@ -316,3 +316,26 @@ async def test_set_user_agent_bad_input(app: cdpsession.App) -> None:
         with pytest.raises(TypeError):
             await ses.set_user_agent("ok", 5)  # type: ignore[arg-type]
         assert ses._host is None, "bad input must be rejected before starting a browser"
+
+
+async def test_cancelled_set_user_agent_leaves_no_hidden_page(
+    app: cdpsession.App, server: Srv
+) -> None:
+    # The first override reads the browser's client hints on a hidden chrome://version/
+    # page; a caller's timeout landing meanwhile once left that page (and its renderer) open.
+    server.html("/", "<p>x</p>")
+    with trio.fail_after(60):
+        ses = app.session.from_partition("ua-cancel")
+        page = await ses.open_page(server.url("/"))
+        host = page._host
+        for deadline in (0.0, 0.002, 0.01, 0.03):
+            with trio.move_on_after(deadline):
+                await ses.set_user_agent(UA, LANGS)
+        await trio.sleep(0.5)  # anything left would still be listed now
+        infos = (await host.call("Target.getTargets"))["targetInfos"]
+        pages = sorted(i["url"] for i in infos if i["type"] == "page")
+        assert pages == [server.url("/")]
+        # The hints were read once, whole, despite the cancellations; the override works.
+        await ses.set_user_agent(UA, LANGS)
+        other = await ses.open_page(server.url("/"))
+        assert await other.execute_java_script(NAVIGATOR_JS) == OVERRIDDEN
