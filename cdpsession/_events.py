@@ -148,7 +148,11 @@ class EventEmitter:
         for fn in fns:
             try:
                 result = fn(*args)
-            except Exception as exc:
+            except trio.Cancelled:
+                raise
+            except BaseException as exc:
+                # KeyboardInterrupt and SystemExit too: emit may run in the connection's
+                # reader task, which must not end with them.
                 self._spawn(_raiser(exc))
                 continue
             if inspect.isawaitable(result):
