@@ -107,21 +107,25 @@ def pss_bytes(roots: list[int]) -> int:
     return total
 
 
-def browser_pids(mark: str) -> list[int]:
-    """Browser processes (not renderers, not helpers) whose command line carries ``mark``."""
+def marked_pids(mark: str, *, browsers_only: bool) -> list[int]:
+    """Processes whose command line carries ``mark`` (``browsers_only``: no ``--type=`` helpers)."""
     out = []
     for d in os.listdir("/proc"):
         if not d.isdigit():
             continue
         try:
             with open(f"/proc/{d}/cmdline", "rb") as f:
-                argv = f.read().split(b"\0")
+                argv = f.read()
         except OSError:
             continue
-        joined = b" ".join(argv)
-        if mark.encode() in joined and b"--type=" not in joined:
+        if mark.encode() in argv and not (browsers_only and b"--type=" in argv):
             out.append(int(d))
     return out
+
+
+def browser_pids(mark: str) -> list[int]:
+    """Browser processes (not renderers, not helpers) whose command line carries ``mark``."""
+    return marked_pids(mark, browsers_only=True)
 
 
 async def fetch_figures(

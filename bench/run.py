@@ -76,20 +76,12 @@ def wait_quiet() -> float:
 def kill_marked(token: str) -> list[int]:
     """SIGKILL, by PID, every process whose command line carries the run's token."""
     killed = []
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
+    for pid in common.marked_pids(token, browsers_only=False):
         try:
-            with open(f"/proc/{entry}/cmdline", "rb") as f:
-                argv = f.read()
+            os.kill(pid, signal.SIGKILL)
+            killed.append(pid)
         except OSError:
-            continue
-        if token.encode() in argv:
-            try:
-                os.kill(int(entry), signal.SIGKILL)
-                killed.append(int(entry))
-            except OSError:
-                pass
+            pass
     return killed
 
 

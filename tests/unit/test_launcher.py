@@ -18,6 +18,7 @@ from cdpsession._launcher import (
     ENV_CHROMIUM,
     OFFLINE_SAFE_FLAGS,
     QUIET_PROFILE_FLAGS,
+    BrowserProcess,
     build_argv,
     check_extra_args,
     find_chromium,
@@ -434,6 +435,20 @@ async def test_spawn_not_executable(tmp_path: pathlib.Path) -> None:
         assert open_fds() == before
 
 
+async def ping_through_fds_3_and_4(browser: BrowserProcess) -> None:
+    """Send a line on the child's fd 3; its echo must come back on fd 4; wait for its exit."""
+    out = trio.lowlevel.FdStream(browser.write_fd)
+    back = trio.lowlevel.FdStream(browser.read_fd)
+    await out.send_all(b"ping\n")
+    received = b""
+    while not received.endswith(b"\n"):
+        received += await back.receive_some(100)
+    assert received == b"got ping\n"
+    assert await browser.process.wait() == 0
+    await out.aclose()
+    await back.aclose()
+
+
 @pytest.mark.parametrize("low", [3, 4, 5, 97, 98, 99, 100, 101, 102])
 async def test_spawn_wires_fds_3_and_4_wherever_the_pipes_land(
     tmp_path: pathlib.Path, low: int
@@ -453,21 +468,12 @@ async def test_spawn_wires_fds_3_and_4_wherever_the_pipes_land(
                 stderr_path=str(tmp_path / "stderr.log"),
             )
             try:
-                out = trio.lowlevel.FdStream(browser.write_fd)
-                back = trio.lowlevel.FdStream(browser.read_fd)
-                await out.send_all(b"ping\n")
-                received = b""
-                while not received.endswith(b"\n"):
-                    received += await back.receive_some(100)
-                assert received == b"got ping\n"
-                assert await browser.process.wait() == 0
+                await ping_through_fds_3_and_4(browser)
                 # Beyond 0-4 the child has only what this process lets every child inherit,
                 # and the fd ls itself opens: the copies made on the way are not kept.
                 fds = {int(n) for n in browser.stderr_tail().split()}
                 assert {0, 1, 2, 3, 4} <= fds
                 assert len(fds - {0, 1, 2, 3, 4} - inheritable) <= 1, fds
-                await out.aclose()
-                await back.aclose()
             finally:
                 await browser.stop(0)
     finally:
@@ -485,18 +491,9 @@ async def test_spawn_wires_fds_3_and_4_and_its_own_group(tmp_path: pathlib.Path)
         )
         try:
             assert os.getpgid(browser.pid) == browser.pid
-            out = trio.lowlevel.FdStream(browser.write_fd)
-            back = trio.lowlevel.FdStream(browser.read_fd)
-            await out.send_all(b"ping\n")
-            received = b""
-            while not received.endswith(b"\n"):
-                received += await back.receive_some(100)
-            assert received == b"got ping\n"
-            assert await browser.process.wait() == 0
+            await ping_through_fds_3_and_4(browser)
             assert browser.stderr_tail() == "first\nlast"
             assert browser.stderr_tail(lines=1) == "last"
-            await out.aclose()
-            await back.aclose()
         finally:
             await browser.stop(0)
         assert browser.process.returncode == 0
