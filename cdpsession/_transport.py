@@ -23,6 +23,7 @@ _READ_CHUNK = 1 << 20
 # Writes closer together than this are a burst: gather the next frames into one write.
 # A sequential caller waits a whole round trip (hundreds of microseconds) between writes.
 _BURST_GAP_S = 50e-6
+_PIPE_CLOSED = "the browser's debugging pipe is closed"
 
 
 class Transport(Protocol):
@@ -79,7 +80,7 @@ class PipeTransport:
             BrowserClosedError: the pipe is closed.
         """
         if self._closed:
-            raise BrowserClosedError("the browser's debugging pipe is closed")
+            raise BrowserClosedError(_PIPE_CLOSED)
         if self._batch is not None:
             self._batch.append(frame)  # written by the task that started the batch
             return
@@ -96,7 +97,7 @@ class PipeTransport:
             finally:
                 batch, self._batch = self._batch, None
             if self._closed:
-                raise BrowserClosedError("the browser's debugging pipe is closed")
+                raise BrowserClosedError(_PIPE_CLOSED)
             batch.append(b"")
             self._last_write = time.perf_counter()
             await self._write(b"\0".join(batch))
@@ -109,7 +110,7 @@ class PipeTransport:
             except BlockingIOError:
                 sent = 0
             except OSError as exc:
-                raise BrowserClosedError("the browser's debugging pipe is closed") from exc
+                raise BrowserClosedError(_PIPE_CLOSED) from exc
             if sent == len(data):
                 return
             data = data[sent:]
@@ -133,7 +134,7 @@ class PipeTransport:
             with trio.CancelScope(shield=True):
                 await self._out.send_all(data)
         except (trio.BrokenResourceError, trio.ClosedResourceError, OSError) as exc:
-            raise BrowserClosedError("the browser's debugging pipe is closed") from exc
+            raise BrowserClosedError(_PIPE_CLOSED) from exc
 
     async def receive(self) -> bytes | None:
         """Return the next frame without its NUL, or ``None`` at end of stream."""
