@@ -6,6 +6,7 @@ A trio-based client that launches Chromium, speaks the Chrome DevTools Protocol 
 
 from ._app import App as App
 from ._app import open_app as open_app
+from ._cookies import Cookies as Cookies
 from ._errors import BrowserClosedError as BrowserClosedError
 from ._errors import CDPSessionError as CDPSessionError
 from ._errors import EventOverflowError as EventOverflowError
@@ -19,6 +20,7 @@ from ._events import Event as Event
 from ._events import EventWaiter as EventWaiter
 from ._session import Session as Session
 from ._session import SessionModule as SessionModule
+from ._storage import ClearDataError as ClearDataError
 from ._web_contents import WebContents as WebContents
 
 __version__ = "0.1.0.dev0"
@@ -27,6 +29,8 @@ __all__ = [
     "App",
     "BrowserClosedError",
     "CDPSessionError",
+    "ClearDataError",
+    "Cookies",
     "Event",
     "EventOverflowError",
     "EventWaiter",

@@ -7,8 +7,8 @@ Knows nothing of Electron. What it gives the concept modules:
   first script. Registered hooks queue the commands that target needs (user agent, emulation,
   shims); the host writes them, then ``Runtime.runIfWaitingForDebugger``, back to back:
   a paused service worker answers ``Network.enable`` only after it resumes.
-* **A hidden utility page**, made on first need, for per-context commands that the browser
-  session refuses (the browser starts with no page at all).
+* **A hidden utility page**, made with the first page (or on first need) and kept open: it
+  keeps the profile's session cookies alive when the user's pages are all closed.
 * **The helper extension** shipped in the package, loaded on first need with
   ``Extensions.loadUnpacked``, reached through its service worker.
 """
@@ -189,6 +189,7 @@ class Host:
         self.product = ""
         self.default_context_id: str | None = None
         self._utility: Target | None = None
+        self._utility_lock = trio.Lock()
         self._internal_ids: set[str] = set()
         self._extension: HelperExtension | None = None
         self._extension_lock = trio.Lock()
@@ -350,7 +351,23 @@ class Host:
         """Open a new page target and return it once it is set up (hooks applied, running).
 
         An ``internal`` page is cdpsession's own: no session state, never a WebContents.
+        The first other page also makes the hidden utility page, side by side: Chromium
+        drops a profile's session cookies when its last page closes, and the utility page
+        keeps one open for the host's lifetime.
         """
+        if not internal and self._utility is None:
+            made: list[Target] = []
+
+            async def make() -> None:
+                made.append(await self._create_page(url, internal=False))
+
+            async with _single_error_nursery() as nursery:
+                nursery.start_soon(self.utility)
+                nursery.start_soon(make)
+            return made[0]
+        return await self._create_page(url, internal=internal)
+
+    async def _create_page(self, url: str, *, internal: bool) -> Target:
         reply = await self.send(cdp_target.create_target(url=url))
         target_id = reply["targetId"]
         if internal:
@@ -364,12 +381,13 @@ class Host:
 
     async def utility(self) -> Target:
         """The hidden blank page of this host, for per-context commands."""
-        if self._utility is not None and not self._utility.gone.is_set():
-            await self._utility.ready.wait()
-            return self._utility
-        target = await self.create_page(internal=True)
-        self._utility = target
-        return target
+        async with self._utility_lock:
+            if self._utility is not None and not self._utility.gone.is_set():
+                await self._utility.ready.wait()
+                return self._utility
+            target = await self._create_page("about:blank", internal=True)
+            self._utility = target
+            return target
 
     async def helper_extension(self) -> HelperExtension:
         """Load the package's helper extension on first need; return it with its worker."""

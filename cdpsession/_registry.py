@@ -6,6 +6,8 @@ import hashlib
 import os
 from typing import Any
 
+from ._options import check_options
+
 PERSIST_PREFIX = "persist:"
 PARTITIONS_DIR = "Partitions"
 
@@ -104,16 +106,8 @@ def check_session_options(options: Any) -> dict[str, Any]:
     Raises:
         TypeError: not a dict, an unknown key, or a value of the wrong type.
     """
-    if options is None:
-        return {}
-    if not isinstance(options, dict):
-        raise TypeError(f"options must be a dict, not {type(options).__name__}")
-    out: dict[str, Any] = {}
-    for key, value in options.items():
-        name = SESSION_OPTION_KEYS.get(key)
-        if name is None:
-            raise TypeError(f"unknown session option {key!r} (known: 'cache')")
+    out = check_options(options, SESSION_OPTION_KEYS, arg="options", what="session option")
+    for key, value in out.items():
         if not isinstance(value, bool):
             raise TypeError(f"option {key!r} must be a bool, not {type(value).__name__}")
-        out[name] = value
     return out

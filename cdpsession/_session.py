@@ -8,7 +8,9 @@ from typing import TYPE_CHECKING, Any
 
 import trio
 
+from . import _storage
 from ._cdp.generated import network, page, runtime
+from ._cookies import Cookies
 from ._events import EventEmitter
 from ._registry import (
     check_from_path,
@@ -93,6 +95,7 @@ class Session(EventEmitter):
         self._accept_languages: str | None = None
         self._ua_metadata: dict[str, Any] | None = None
         self._web_contents: dict[str, WebContents] = {}
+        self._cookies = Cookies(self)
 
     def __repr__(self) -> str:
         return f"<Session partition={self._partition!r} persistent={self.is_persistent()}>"
@@ -111,6 +114,11 @@ class Session(EventEmitter):
     def storage_path(self) -> str | None:
         """Same as :meth:`get_storage_path` (Electron ``ses.storagePath``)."""
         return self._storage_path
+
+    @property
+    def cookies(self) -> Cookies:
+        """The session's cookies (Electron ``ses.cookies``): one object per session."""
+        return self._cookies
 
     # -- the host -------------------------------------------------------------------------
 
@@ -148,6 +156,8 @@ class Session(EventEmitter):
         host.add_target_hook(self._setup_target)
         host.on_target_attached(self._on_target_attached)
         host.on_target_detached(self._on_target_detached)
+        # Before the first page: a cookie change made by it is seen.
+        await self._cookies._settle(host)
 
     def _setup_target(self, setup: TargetSetup) -> None:
         target = setup.target
@@ -216,6 +226,7 @@ class Session(EventEmitter):
         if url is not None and not isinstance(url, str):
             raise TypeError(f"url must be a str or None, not {type(url).__name__}")
         host = await self._ensure_host()
+        await self._cookies._settle(host)
         target = await host.create_page()
         wc = self._web_contents_for(host, target)
         if url is not None:
@@ -271,6 +282,100 @@ class Session(EventEmitter):
             return self._user_agent
         host = await self._ensure_host()
         return host.user_agent
+
+    # -- storage and caches -------------------------------------------------------------------
+
+    async def clear_storage_data(self, options: dict[str, Any] | None = None) -> None:
+        """Clear stored data of one origin, or of every origin of this session.
+
+        Electron ``ses.clearStorageData([options])``. ``options``: ``origin``
+        (``scheme://host:port``; absent: every origin of this session, and nothing of any
+        other session), ``storages`` (Electron's names, case-insensitive: ``cookies``,
+        ``filesystem``, ``indexdb``, ``localstorage``, ``shadercache``, ``websql``,
+        ``serviceworkers``, ``cachestorage``; unknown names are ignored; absent: all),
+        ``quotas`` (accepted; Chromium has one quota type). CDP:
+        ``Storage.clearDataForOrigin`` on the helper extension's worker.
+
+        Raises:
+            TypeError: an unknown key or a wrong type.
+            ValueError: ``origin`` is not an origin, an unknown quota type.
+        """
+        await _storage.clear_storage_data(self, options)
+
+    async def clear_data(self, options: dict[str, Any] | None = None) -> None:
+        """Clear browsing data (Electron ``ses.clearData([options])``).
+
+        ``dataTypes`` (case-sensitive: ``cache`` (HTTP cache and Cache Storage),
+        ``cookies``, ``downloads``, ``fileSystems``, ``indexedDB``, ``localStorage``,
+        ``serviceWorkers``, ``webSQL`` (gone from Chromium: clears nothing),
+        ``backgroundFetch``; absent: all), ``origins`` or ``excludeOrigins`` (cookies are
+        matched by registrable domain: ``https://a.b.example.com`` covers every
+        ``example.com`` cookie; with either, the default types leave out ``downloads``,
+        which Chromium cannot filter by origin). Runs Chromium's own remover,
+        ``chrome.browsingData.remove``, in the helper extension.
+
+        Raises:
+            TypeError: ``"Cannot provide both 'origins' and 'excludeOrigins'"``,
+                ``"Invalid origin: '<url>'"``, an unknown key or a wrong type.
+            ValueError: an unknown data type.
+            UnsupportedError: ``backgroundFetch`` alone (Chromium clears it only with the
+                service worker registrations that own it), ``downloads`` with an origin
+                filter, ``avoidClosingConnections=True``,
+                ``originMatchingMode="origin-in-all-contexts"``.
+            ClearDataError: Chromium failed to clear (``failed_data_types``).
+        """
+        await _storage.clear_data(self, options)
+
+    def flush_storage_data(self) -> None:
+        """Electron ``ses.flushStorageData()``: nothing Chromium lets a client do.
+
+        Neither CDP nor an extension can make Chromium write DOM storage now. Chromium
+        writes it a few seconds after a change, when the origin's last page closes, and at
+        a clean close, which cdpsession does on every way out of ``open_app`` (exception,
+        cancellation, Ctrl-C): data written by a page is on disk once ``open_app`` has
+        exited. A browser killed from outside may lose the last seconds of writes.
+        """
+
+    async def clear_cache(self) -> None:
+        """Clear the session's HTTP cache (Electron ``ses.clearCache()``).
+
+        CDP: ``Network.clearBrowserCache`` (on the helper extension's worker); it also
+        empties the V8 code cache.
+        """
+        await _storage.clear_cache(self)
+
+    async def get_cache_size(self) -> int:
+        """Bytes the session's HTTP cache takes (Electron ``ses.getCacheSize()``).
+
+        The size of the cache folder of the session's profile (in-memory sessions keep
+        theirs in their RAM-backed temp profile); 0 before the session's browser starts.
+        """
+        host = self._host
+        if host is None or not host.alive:
+            return 0
+        return await trio.to_thread.run_sync(_storage.folder_size, _storage.cache_folder(host))
+
+    async def clear_code_caches(self, options: dict[str, Any] | None = None) -> None:
+        """Clear the V8 code cache (Electron ``ses.clearCodeCaches(options)``).
+
+        Chromium clears its code cache only with the HTTP cache
+        (``Network.clearBrowserCache``), so this empties both.
+
+        Raises:
+            UnsupportedError: ``urls`` given (no per-URL clearing in Chromium).
+        """
+        _storage.check_code_cache_options(options)
+        await _storage.clear_cache(self)
+
+    async def clear_auth_cache(self) -> None:
+        """Forget cached HTTP authentication (Electron ``ses.clearAuthCache()``).
+
+        Chromium's only way to it is its browsing-data remover for cookies
+        (``chrome.browsingData`` in the helper extension), so cdpsession reads every cookie
+        first (``Storage.getCookies``) and puts them back (``Storage.setCookies``): cookies
+        survive, and ``cookies.on("changed")`` does not report the round trip.
+        """
+        await _storage.clear_auth_cache(self)
 
 
 def _folder_key(path: str) -> str:
