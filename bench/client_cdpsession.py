@@ -2,7 +2,7 @@
 
 Figures cdpsession cannot produce yet are left out of its samples (the table shows why):
 ``context_page_ms`` (no dense mode: every partition is its own browser), ``fetch_intercept_ms``
-(``web_request`` is issue 6), ``cookies_*`` (``ses.cookies`` is issue 4).
+(``web_request`` is issue 6).
 
 usage: client_cdpsession.py --base http://127.0.0.1:PORT --reps N --out FILE
 """
@@ -92,10 +92,31 @@ async def main(args: argparse.Namespace) -> None:
             return (pc() - t0) * 1000
 
         await common.fetch_figures(s, args.reps, run_fetches, None)
+        log("[cdpsession] cookies")
+        await cookie_figures(s, a, args.reps)
     if not args.skip_heavy:
         log("[cdpsession] memory and scale")
         await memory_and_scale(s, base)
     s.dump(args.out)
+
+
+async def cookie_figures(s: Samples, a: cdpsession.App, reps: int) -> None:
+    # Figure 5: a fresh partition per rep (its browser started first), Electron-style calls.
+    for r in range(reps):
+        ses = a.session.from_partition(partition())
+        await ses.get_user_agent()
+        cookies = [
+            {"url": f"http://{c['domain']}/", "name": c["name"], "value": c["value"], "path": "/"}
+            for c in common.cookie_list(f"s{r}x")
+        ]
+        t0 = pc()
+        for details in cookies:
+            await ses.cookies.set(details)
+        s.add("cookies_set_ms", (pc() - t0) * 1000)
+        t0 = pc()
+        got = await ses.cookies.get({})
+        s.add("cookies_get_ms", (pc() - t0) * 1000)
+        assert len(got) == common.N_COOKIES, len(got)
 
 
 async def memory_and_scale(s: Samples, base: str) -> None:

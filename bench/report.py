@@ -68,13 +68,8 @@ FIGURES: tuple[Figure, ...] = (
         "<= 1.47",
         missing="web_request is issue 6",
     ),
-    Figure(
-        "cookies_set_ms",
-        "5. set 1,000 cookies, one call each",
-        "ms",
-        missing="ses.cookies is issue 4",
-    ),
-    Figure("cookies_get_ms", "5. read 1,000 cookies back", "ms", missing="ses.cookies is issue 4"),
+    Figure("cookies_set_ms", "5. set 1,000 cookies, one call each", "ms"),
+    Figure("cookies_get_ms", "5. read 1,000 cookies back", "ms"),
     Figure("mem_per_browser_mb", "6. PSS per partition with its own browser", "MB"),
     Figure(
         "mem_per_context_mb",

@@ -425,6 +425,56 @@ def _identity(cookie: dict[str, Any]) -> tuple[str, str, str]:
     return cookie["name"], cookie["domain"], cookie["path"]
 
 
+class ChangeTracker:
+    """Turns ``chrome.cookies.onChanged`` reports into Electron's ``(cookie, cause, removed)``.
+
+    chrome.cookies reports every insert as ``explicit`` (not removed) and an overwrite as
+    the removal of the old cookie (``overwrite``) followed by that insert; Electron names
+    the insert after what changed: ``inserted``, ``inserted-no-change-overwrite`` (all the
+    same), ``inserted-no-value-change-overwrite`` (same value).
+    """
+
+    def __init__(self) -> None:
+        self._overwritten: dict[tuple[str, str, str], dict[str, Any]] = {}
+        # Changes cdpsession makes and undoes itself (clear_auth_cache): (cookie, removed)
+        # pairs not to report, until a deadline.
+        self._muted: dict[tuple[str, bool], float] = {}
+
+    def mute(self, cookies: list[dict[str, Any]], seconds: float = 5.0) -> None:
+        """Do not report the removal and the re-insertion of these (Electron-shape) cookies."""
+        now = time.monotonic()
+        self._muted = {k: t for k, t in self._muted.items() if t > now}
+        for cookie in cookies:
+            text = _muted_key(cookie)
+            self._muted[(text, True)] = now + seconds
+            self._muted[(text, False)] = now + seconds
+
+    def classify(self, payload: str) -> tuple[dict[str, Any], str, bool] | None:
+        """The change a binding payload reports, or None (muted or malformed)."""
+        try:
+            info = json.loads(payload)
+            cookie = from_extension(info["cookie"])
+            removed = bool(info["removed"])
+            cause = str(info.get("cause", ""))
+        except (ValueError, KeyError, TypeError):
+            return None
+        if self._muted and self._muted.pop((_muted_key(cookie), removed), 0) > time.monotonic():
+            return None
+        key = _identity(cookie)
+        if removed:
+            if cause == "overwrite":
+                self._overwritten[key] = cookie
+            return cookie, _CAUSES.get(cause, "unknown"), True
+        old = self._overwritten.pop(key, None)
+        name = "inserted"
+        if old is not None:
+            if old == cookie:
+                name = "inserted-no-change-overwrite"
+            elif old["value"] == cookie["value"]:
+                name = "inserted-no-value-change-overwrite"
+        return cookie, name, False
+
+
 class Cookies(EventEmitter):
     """A session's cookies (Electron ``Cookies``, ``ses.cookies``).
 
@@ -444,10 +494,7 @@ class Cookies(EventEmitter):
         self._session = session
         self._watched: Host | None = None
         self._watch_ready = trio.Event()
-        self._overwritten: dict[tuple[str, str, str], dict[str, Any]] = {}
-        # Changes cdpsession makes and undoes itself (clear_auth_cache): (cookie, removed)
-        # pairs not to report, until a deadline.
-        self._muted: dict[tuple[str, bool], float] = {}
+        self._changes = ChangeTracker()
 
     def __repr__(self) -> str:
         return f"<Cookies of {self._session!r}>"
@@ -506,44 +553,17 @@ class Cookies(EventEmitter):
 
     def _mute(self, cdp_cookies: list[dict[str, Any]]) -> None:
         """Do not report the removal and re-insertion of these cookies (next 5 s)."""
-        if self._watched is None:
-            return
-        deadline = time.monotonic() + 5.0
-        self._muted = {k: t for k, t in self._muted.items() if t > time.monotonic()}
-        for raw in cdp_cookies:
-            text = _muted_key(from_cdp(raw))
-            self._muted[(text, True)] = deadline
-            self._muted[(text, False)] = deadline
+        if self._watched is not None:
+            self._changes.mute([from_cdp(raw) for raw in cdp_cookies])
 
     def _on_change(self, event: CDPEvent) -> None:
         params = event.params
         if params.get("name") != _BINDING:
             return
-        try:
-            info = json.loads(params.get("payload", ""))
-            cookie = from_extension(info["cookie"])
-            removed = bool(info["removed"])
-            cause = str(info.get("cause", ""))
-        except (ValueError, KeyError, TypeError):
-            return
-        if self._muted and self._muted.pop((_muted_key(cookie), removed), 0) > time.monotonic():
-            return
-        key = _identity(cookie)
-        if removed:
-            if cause == "overwrite":
-                self._overwritten[key] = cookie
-            self.emit("changed", Event(), cookie, _CAUSES.get(cause, "unknown"), True)
-            return
-        # chrome.cookies reports every insert as "explicit"; an insert that follows the
-        # overwrite of the same cookie is told apart as Chromium (and Electron) do.
-        old = self._overwritten.pop(key, None)
-        name = "inserted"
-        if old is not None:
-            if old == cookie:
-                name = "inserted-no-change-overwrite"
-            elif old["value"] == cookie["value"]:
-                name = "inserted-no-value-change-overwrite"
-        self.emit("changed", Event(), cookie, name, False)
+        change = self._changes.classify(params.get("payload", ""))
+        if change is not None:
+            cookie, cause, removed = change
+            self.emit("changed", Event(), cookie, cause, removed)
 
     # -- members ----------------------------------------------------------------------------
 

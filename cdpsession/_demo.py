@@ -1,4 +1,4 @@
-"""``cdpsession demo``: partitions, isolation, persistence and the user agent, on loopback."""
+"""``cdpsession demo``: partitions, persistence, the user agent and cookies, on loopback."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import http.server
 import shutil
 import tempfile
 import threading
+import time
 import urllib.parse
 from collections.abc import Sequence
 from importlib import resources
@@ -101,6 +102,7 @@ async def run_demo(out: Any = None) -> int:
             ua_page = await page.execute_java_script("navigator.userAgent")
             await page.close()
             ua_server = next((ua, lang) for path, ua, lang in seen if path == "/read")
+            cookie_rows, events, cleared = await _cookies_tour(app, base)
         async with open_app(data_dir) as app:
             second = {}
             for label, partition in _LABELS:
@@ -137,13 +139,73 @@ async def run_demo(out: Any = None) -> int:
         ("Accept-Language got Electron's q-weights", ua_server[1] == "en-US,fr;q=0.9,de;q=0.8")
     )
 
+    checks.append(
+        (
+            "cookies.get lists the API's, the server's and the page's cookies",
+            [(name, value) for name, value, *_ in cookie_rows]
+            == [("who", "scratch"), ("cart", "3"), ("theme", "dark")],
+        )
+    )
+    checks.append(("cookies 'changed' saw every change, with Electron's causes", events == _EVENTS))
+    checks.append(("clear_storage_data removed every cookie", cleared == []))
+
     _table(out, ("when", "session", "cookie", "localStorage"), rows)
+    print(file=out)
+    print("cookies of the in-memory 'scratch' session (ses.cookies.get):", file=out)
+    _table(out, ("name", "value", "domain", "sameSite", "session"), cookie_rows)
+    print("'changed' events, in order:", file=out)
+    for line in events:
+        print(f"  {line}", file=out)
+    print(f"after clear_storage_data({{'storages': ['cookies']}}): {cleared}", file=out)
     print(file=out)
     print(f"user agent the server saw:  {ua_server[0]}", file=out)
     print(f"Accept-Language it saw:     {ua_server[1]}", file=out)
     print(file=out)
     _table(out, ("check", "result"), [(name, "ok" if good else "FAILED") for name, good in checks])
     return 0 if all(good for _, good in checks) else 1
+
+
+_EVENTS = [
+    "cart=3 inserted",
+    "who=scratch overwrite (removed)",
+    "who=scratch inserted-no-value-change-overwrite",
+    "theme=dark inserted",
+    "cart=3 overwrite (removed)",
+    "cart=3 inserted-no-value-change-overwrite",
+    "who=scratch explicit (removed)",
+    "theme=dark explicit (removed)",
+    "cart=3 explicit (removed)",
+]
+
+
+async def _cookies_tour(
+    app: Any, base: str
+) -> tuple[list[tuple[str, ...]], list[str], list[dict[str, Any]]]:
+    """Cookies set by the API, a server and a page; the changed events; a clear."""
+    ses = app.session.from_partition("scratch")
+    events: list[str] = []
+    all_seen = trio.Event()
+
+    def changed(_event: Any, cookie: dict[str, Any], cause: str, removed: bool) -> None:
+        gone = " (removed)" if removed else ""
+        events.append(f"{cookie['name']}={cookie['value']} {cause}{gone}")
+        if len(events) >= len(_EVENTS):
+            all_seen.set()
+
+    ses.cookies.on("changed", changed)
+    await ses.cookies.set({"url": base, "name": "cart", "value": "3"})
+    # The same Set-Cookie again: a later expiry for the same value.
+    page = await ses.open_page(f"{base}/set?who=scratch")
+    await page.execute_java_script("document.cookie = 'theme=dark; path=/'")
+    later = time.time() + 7200
+    await ses.cookies.set({"url": base, "name": "cart", "value": "3", "expirationDate": later})
+    listed = await ses.cookies.get({"url": base})
+    rows = [(c["name"], c["value"], c["domain"], c["sameSite"], str(c["session"])) for c in listed]
+    await ses.clear_storage_data({"storages": ["cookies"]})
+    with trio.move_on_after(5):
+        await all_seen.wait()
+    await page.close()
+    return rows, events, await ses.cookies.get({})
 
 
 def _table(out: Any, header: tuple[str, ...], rows: Sequence[tuple[str, ...]]) -> None:
