@@ -205,7 +205,8 @@ async def _cookies_tour(
     with trio.move_on_after(5):
         await all_seen.wait()
     await page.close()
-    return rows, events, await ses.cookies.get({})
+    left: list[dict[str, Any]] = await ses.cookies.get({})
+    return rows, events, left
 
 
 def _table(out: Any, header: tuple[str, ...], rows: Sequence[tuple[str, ...]]) -> None:
