@@ -200,7 +200,9 @@ async def _cookies_tour(
     later = time.time() + 7200
     await ses.cookies.set({"url": base, "name": "cart", "value": "3", "expirationDate": later})
     listed = await ses.cookies.get({"url": base})
-    rows = [(c["name"], c["value"], c["domain"], c["sameSite"], str(c["session"])) for c in listed]
+    rows: list[tuple[str, ...]] = [
+        (c["name"], c["value"], c["domain"], c["sameSite"], str(c["session"])) for c in listed
+    ]
     await ses.clear_storage_data({"storages": ["cookies"]})
     with trio.move_on_after(5):
         await all_seen.wait()
