@@ -141,16 +141,18 @@ class CookieURL:
         try:
             address = ipaddress.ip_address(host)
         except ValueError:
-            try:
-                host = host.encode("idna").decode("ascii").lower()
-            except UnicodeError:
+            canonical = _canonical_host(host)
+            if canonical is None:
                 return None
+            host = canonical
         else:
+            if "%" in host:  # an IPv6 zone: no URL host
+                return None
             is_ip = True
             host = f"[{address.compressed}]" if address.version == 6 else address.compressed
         if port is None:
             port = 443 if scheme in _SECURE_SCHEMES else 80
-        return cls(scheme, host, parts.path or "/", is_ip=is_ip, port=port)
+        return cls(scheme, host, _remove_dot_segments(parts.path or "/"), is_ip=is_ip, port=port)
 
     @property
     def trustworthy(self) -> bool:
@@ -163,6 +165,46 @@ class CookieURL:
         if self.is_ip:
             return ipaddress.ip_address(host.strip("[]")).is_loopback
         return False
+
+
+_HOST_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789-_.")
+
+
+def _canonical_host(host: str) -> str | None:
+    """A domain name lower-cased and IDNA-encoded as a URL host, None if it cannot be one."""
+    try:
+        ascii_host = host.encode("idna").decode("ascii").lower()
+        for label in ascii_host.split("."):
+            if label.startswith("xn--"):
+                label.encode("ascii").decode("idna")
+    except UnicodeError:
+        return None
+    if not ascii_host or not set(ascii_host) <= _HOST_CHARS:
+        return None
+    last = ascii_host.rsplit(".", 1)[-1]
+    if last.isdigit() or last.startswith("0x"):
+        return None  # numeric: only a valid IPv4 address could be this host
+    return ascii_host
+
+
+def _remove_dot_segments(path: str) -> str:
+    # RFC 3986 5.2.4, as URL parsers apply it to request paths.
+    out: list[str] = []
+    segments = path.split("/")
+    for i, segment in enumerate(segments):
+        last = i == len(segments) - 1
+        if segment == ".":
+            if last:
+                out.append("")
+        elif segment == "..":
+            if len(out) > 1:
+                out.pop()
+            if last:
+                out.append("")
+        else:
+            out.append(segment)
+    result = "/".join(out)
+    return result if result.startswith("/") else "/" + result
 
 
 def _registrable(host: str) -> str:
@@ -250,6 +292,8 @@ def check_cookie_details(details: Any, now: float | None = None) -> dict[str, An
         raise TypeError(
             f"cookie details: 'expirationDate' must be a number, not {type(expiry).__name__}"
         )
+    if expiry is not None and expiry != expiry:  # noqa: PLR0124 - NaN
+        raise ValueError("cookie details: 'expirationDate' must be a number, not NaN")
     if "url" not in opts:
         raise ValueError("Missing required option 'url'")
     same_site = opts.get("sameSite", "lax")
@@ -266,7 +310,7 @@ def check_cookie_details(details: Any, now: float | None = None) -> dict[str, An
     raw_domain = opts.get("domain", "")
     raw_path = opts.get("path", "")
     reasons: list[str] = []
-    if _bad_token(name, name=True) or _bad_token(value, name=False):
+    if _bad_token(name, name=True) or _bad_token(value, name=False) or (not name and "=" in value):
         reasons.append(_DISALLOWED_CHARACTER)
     if any(ord(ch) < 0x20 or ord(ch) == 0x7F for ch in raw_path + raw_domain):
         reasons.append(_DISALLOWED_CHARACTER)
@@ -311,8 +355,9 @@ def check_cookie_details(details: Any, now: float | None = None) -> dict[str, An
         "httpOnly": opts.get("httpOnly", False),
         # A Secure cookie from a loopback http URL counts as from a secure origin.
         "sourceScheme": "Secure" if url.scheme in _SECURE_SCHEMES or secure else "NonSecure",
-        "sourcePort": url.port,
     }
+    if 0 < url.port < 65536:
+        entry["sourcePort"] = url.port
     if same_site in _SAME_SITE_TO_CDP:
         entry["sameSite"] = _SAME_SITE_TO_CDP[same_site]
     if expiry is not None:
@@ -449,6 +494,13 @@ class ChangeTracker:
             self._muted[(text, True)] = now + seconds
             self._muted[(text, False)] = now + seconds
 
+    def unmute(self, cookies: list[dict[str, Any]]) -> None:
+        """Undo :meth:`mute` for these cookies."""
+        for cookie in cookies:
+            text = _muted_key(cookie)
+            self._muted.pop((text, True), None)
+            self._muted.pop((text, False), None)
+
     def classify(self, payload: str) -> tuple[dict[str, Any], str, bool] | None:
         """The change a binding payload reports, or None (muted or malformed)."""
         try:
@@ -555,6 +607,10 @@ class Cookies(EventEmitter):
         """Do not report the removal and re-insertion of these cookies (next 5 s)."""
         if self._watched is not None:
             self._changes.mute([from_cdp(raw) for raw in cdp_cookies])
+
+    def _unmute(self, cdp_cookies: list[dict[str, Any]]) -> None:
+        """Report these cookies' changes again (the round trip did not happen)."""
+        self._changes.unmute([from_cdp(raw) for raw in cdp_cookies])
 
     def _on_change(self, event: CDPEvent) -> None:
         params = event.params

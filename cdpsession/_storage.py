@@ -12,9 +12,11 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import urllib.parse
 from typing import TYPE_CHECKING, Any
 
+import trio
+
+from ._cookies import CookieURL
 from ._errors import CDPSessionError, UnsupportedError
 from ._options import check_options
 
@@ -83,20 +85,12 @@ def _str_list(arg: str, value: Any) -> list[str]:
 
 def _serialized_origin(text: str) -> str | None:
     """``scheme://host[:port]`` of a tuple origin, None for an opaque or malformed one."""
-    try:
-        parts = urllib.parse.urlsplit(text)
-        port = parts.port
-    except ValueError:
+    url = CookieURL.parse(text)
+    if url is None or url.scheme not in ("http", "https", "ws", "wss"):
         return None
-    scheme = parts.scheme.lower()
-    if scheme not in ("http", "https", "ws", "wss", "ftp") or not parts.hostname:
-        return None
-    host = parts.hostname
-    if ":" in host:
-        host = f"[{host}]"
-    default = {"http": 80, "ws": 80, "https": 443, "wss": 443, "ftp": 21}[scheme]
-    suffix = f":{port}" if port is not None and port != default else ""
-    return f"{scheme}://{host}{suffix}"
+    default = 443 if url.scheme in ("https", "wss") else 80
+    suffix = f":{url.port}" if url.port != default else ""
+    return f"{url.scheme}://{url.host}{suffix}"
 
 
 def check_clear_storage_options(options: Any) -> tuple[str, list[str] | None]:
@@ -153,7 +147,8 @@ def check_clear_data_options(options: Any) -> tuple[dict[str, Any], dict[str, bo
                 if origin is None:
                     raise TypeError(f"Invalid origin: '{text}'")
                 origins.append(origin)
-            removal[key] = origins
+            if origins or key == "origins":
+                removal[key] = origins  # excludeOrigins=[] excludes nothing
     avoid = opts.get("avoidClosingConnections", False)
     if not isinstance(avoid, bool):
         raise TypeError("avoidClosingConnections must be a bool")
@@ -201,8 +196,8 @@ def check_clear_data_options(options: Any) -> tuple[dict[str, Any], dict[str, bo
 
 async def clear_data(session: Session, options: Any) -> None:
     removal, data_types, asked = check_clear_data_options(options)
-    if not data_types:
-        return
+    if not data_types or removal.get("origins") == []:
+        return  # nothing asked for, or no origin to clear
     try:
         await remove_browsing_data(session, removal, data_types)
     except _RemoveError as exc:
@@ -249,19 +244,51 @@ _RESTORED_FIELDS = (
 )
 
 
+# How long the shielded save, clear and restore of clear_auth_cache may take.
+_AUTH_CLEAR_BOUND_S = 30.0
+
+
+def _identity(cookie: dict[str, Any]) -> tuple[str, str, str, str]:
+    return cookie["name"], cookie["domain"], cookie["path"], str(cookie.get("partitionKey"))
+
+
 async def clear_auth_cache(session: Session) -> None:
     host, _worker = await worker_target(session)
     # chrome.browsingData's "cookies" is the only remover that reaches the HTTP auth cache;
-    # it takes the cookies with it, so they are put back as they were.
+    # it takes the cookies with it, so they are put back as they were. Shielded: stopping
+    # between the clear and the restore would lose every cookie.
+    with trio.CancelScope(shield=True):
+        with trio.move_on_after(_AUTH_CLEAR_BOUND_S) as bound:
+            await _clear_auth_cache(session, host)
+        if bound.cancelled_caught:
+            raise CDPSessionError(
+                f"clear_auth_cache did not finish within {_AUTH_CLEAR_BOUND_S:.0f} s"
+            )
+    await trio.lowlevel.checkpoint_if_cancelled()
+
+
+async def _clear_auth_cache(session: Session, host: Host) -> None:
     snapshot = (await host.call("Storage.getCookies")).get("cookies", [])
-    restore = []
+    cookies = session.cookies
+    cookies._mute(snapshot)
+    try:
+        await remove_browsing_data(session, {"since": 0}, {"cookies": True})
+        # A cookie written meanwhile (a page, a concurrent set) is newer than the snapshot.
+        now = (await host.call("Storage.getCookies")).get("cookies", [])
+    except BaseException:
+        cookies._unmute(snapshot)
+        raise
+    written = {_identity(c) for c in now}
+    restore, skipped = [], []
     for cookie in snapshot:
+        if _identity(cookie) in written:
+            skipped.append(cookie)
+            continue
         entry = {key: cookie[key] for key in _RESTORED_FIELDS if key in cookie}
         if not cookie.get("session"):
             entry["expires"] = cookie["expires"]
         restore.append(entry)
-    session.cookies._mute(snapshot)
-    await remove_browsing_data(session, {"since": 0}, {"cookies": True})
+    cookies._unmute(skipped)
     if restore:
         await host.call("Storage.setCookies", {"cookies": restore})
 

@@ -348,3 +348,32 @@ async def test_cookies_and_local_storage_survive_closing(
                     await trio.sleep_forever()
         got = await _read_site_data(data_dir, server)
     assert got == [({"api": how, "page": how}, how)] * 2
+
+
+async def test_clear_auth_cache_cancelled_or_raced_loses_no_cookie(app: cdpsession.App) -> None:
+    ses = app.session.from_partition("auth-race")
+    url = "http://127.0.0.1:8/"
+    seen: list[tuple[str, str, bool]] = []
+    ses.cookies.on(
+        "changed", lambda _e, c, cause, removed: seen.append((c["value"], cause, removed))
+    )
+    with trio.fail_after(60):
+        await ses.cookies.set({"url": url, "name": "k", "value": "old"})
+        for deadline in (0.0, 0.001, 0.003, 0.006, 0.012):
+            with trio.move_on_after(deadline):
+                await ses.clear_auth_cache()
+            assert [c["value"] for c in await ses.cookies.get({})] == ["old"], deadline
+        # A write that lands while the cache is cleared is newer than the saved cookies.
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(ses.clear_auth_cache)
+            await trio.sleep(0.001)
+            await ses.cookies.set({"url": url, "name": "k", "value": "new"})
+        assert [c["value"] for c in await ses.cookies.get({})] == ["new"]
+        # Nothing stays muted: later changes are all reported.
+        del seen[:]
+        await ses.cookies.remove(url, "k")
+        await ses.cookies.set({"url": url, "name": "k", "value": "again"})
+        with trio.move_on_after(5):
+            while len(seen) < 2:  # noqa: ASYNC110 - events arrive from the browser
+                await trio.sleep(0.01)
+    assert seen == [("new", "explicit", True), ("again", "inserted", False)]

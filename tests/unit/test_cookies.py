@@ -292,3 +292,50 @@ def test_muted_round_trip_is_not_reported_once() -> None:
     ]
     tracker.mute([cookie], seconds=-1)  # already past its deadline
     assert _causes(tracker, _report("explicit", True)) == [("v", "explicit", True)]
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://256.1.1.1/",
+        "http://[fe80::1%25eth0]/",
+        "http://a b.com/",
+        "http://xn--/",
+        "http://0x7f.1/",
+        "http://exa%41mple.com/",
+    ],
+)
+def test_hosts_that_are_no_url_host_are_refused(url: str) -> None:
+    with pytest.raises(ValueError, match=r"invalid Domain attribute\.$"):
+        _entry(url=url, name="n")
+
+
+def test_odd_but_valid_details() -> None:
+    assert "sourcePort" not in _entry(url="http://a.example.com:0/", name="n")
+    with pytest.raises(ValueError, match=r"ASCII control characters$"):
+        _entry(url="http://a.example.com/", name="", value="v=only")
+    with pytest.raises(ValueError, match=r"not NaN$"):
+        _entry(url="http://e.com/", name="n", expirationDate=float("nan"))
+    assert _entry(url="http://e.com/", name="n", expirationDate=float("inf"))["expires"] == (
+        NOW + 400 * 24 * 3600
+    )
+
+
+def test_url_paths_lose_dot_segments() -> None:
+    assert _url("http://h/x/../q/r").path == "/q/r"
+    assert _url("http://h/a/./b/").path == "/a/b/"
+    assert _url("http://h/../..").path == "/"
+    assert sent_to(_cookie(domain="h", path="/q"), _url("http://h/x/../q/r"))
+
+
+def test_clear_data_origins() -> None:
+    from cdpsession._storage import check_clear_data_options  # noqa: PLC0415
+
+    removal, types, _ = check_clear_data_options({"origins": ["HTTPS://A.example.com:443/x"]})
+    assert removal == {"since": 0, "origins": ["https://a.example.com"]}
+    assert "downloads" not in types
+    assert check_clear_data_options({"excludeOrigins": []})[0] == {"since": 0}
+    assert check_clear_data_options({"origins": []})[0] == {"since": 0, "origins": []}
+    for bad in ("http://256.1.1.1", "http://[fe80::1%25eth0]", "garbage", "file:///x"):
+        with pytest.raises(TypeError, match=rf"^Invalid origin: '{re.escape(bad)}'$"):
+            check_clear_data_options({"origins": [bad]})
