@@ -343,6 +343,39 @@ class Host:
             raise TargetClosedError(f"target {target_id} went away while starting")
         return target
 
+    def stateful_targets(self) -> list[Target]:
+        """The attached targets that carry session state (pages, frames, workers), ours excluded."""
+        return [
+            t
+            for t in self.targets.values()
+            if t.type in STATEFUL_TYPES and not t.internal and not t.gone.is_set()
+        ]
+
+    async def broadcast(
+        self, commands_for: Callable[[Target], list[tuple[str, dict[str, Any] | None]]]
+    ) -> None:
+        """Send every attached stateful target its commands (pipelined), all at once.
+
+        A target that goes away meanwhile is skipped; a command a target refuses is logged.
+        Raises :class:`BrowserClosedError` when the browser itself went away.
+        """
+
+        async def one(target: Target) -> None:
+            calls = commands_for(target)
+            if not calls:
+                return
+            try:
+                results = await self.connection.call_many(calls, target.session_id)
+            except TargetClosedError:
+                return
+            for (method, _), result in zip(calls, results, strict=True):
+                if isinstance(result, ProtocolError) and not target.gone.is_set():
+                    log.warning("%s on %s %s: %s", method, target.type, target.url, result)
+
+        async with _single_error_nursery() as nursery:
+            for target in self.stateful_targets():
+                nursery.start_soon(one, target)
+
     def find_target(self, target_id: str) -> Target | None:
         """The attached target with this id, if any."""
         return self._by_target_id.get(target_id)

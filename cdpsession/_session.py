@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 import trio
 
-from . import _storage
+from . import _network, _storage
 from ._cdp.generated import network, page, runtime
 from ._cookies import Cookies
 from ._events import EventEmitter
@@ -96,6 +96,8 @@ class Session(EventEmitter):
         self._ua_metadata: dict[str, Any] | None = None
         self._web_contents: dict[str, WebContents] = {}
         self._cookies = Cookies(self)
+        self._emulation: dict[str, Any] | None = None
+        self._emulation_lock = trio.Lock()
 
     def __repr__(self) -> str:
         return f"<Session partition={self._partition!r} persistent={self.is_persistent()}>"
@@ -187,6 +189,8 @@ class Session(EventEmitter):
             # setCacheDisabled only acts while the Network domain is enabled on the target.
             setup.add(network.enable())
             setup.add(network.set_cache_disabled(cache_disabled=True))
+        if self._emulation is not None:
+            setup.commands.extend(_network.emulation_commands(self._emulation, target.type))
         if target.type == "page":
             setup.add(page.enable())
             setup.add(page.set_lifecycle_events_enabled(enabled=True))
@@ -282,6 +286,44 @@ class Session(EventEmitter):
             return self._user_agent
         host = await self._ensure_host()
         return host.user_agent
+
+    # -- network emulation ------------------------------------------------------------------
+
+    async def enable_network_emulation(self, options: dict[str, Any]) -> None:
+        """Emulate a network for the whole session (Electron ``ses.enableNetworkEmulation``).
+
+        ``options``: ``offline`` (default False; requests fail and ``navigator.onLine`` is
+        false), ``latency`` (ms of round trip), ``downloadThroughput`` and
+        ``uploadThroughput`` (bytes per second); 0 (the default) means no throttling.
+        Applies at once to every page, out-of-process iframe, dedicated, shared and service
+        worker of the session, and to every one created later. Chromium throttles each of
+        them on its own: the throughput is a budget per page or worker, not one shared by
+        the whole session as in Electron; and requests no page or worker makes (the
+        browser's fetch of a service worker's script) are not throttled. Starts no browser.
+        CDP: ``Network.enable``, ``Network.emulateNetworkConditionsByRule`` and
+        ``Network.overrideNetworkState`` on each target.
+
+        Raises:
+            TypeError: an unknown option or a value of the wrong type.
+            ValueError: a negative, infinite or NaN number.
+        """
+        state = _network.check_emulation_options(options)
+        await self._set_emulation(state)
+
+    async def disable_network_emulation(self) -> None:
+        """Stop network emulation (Electron ``ses.disableNetworkEmulation()``).
+
+        Every page and worker of the session gets the real network back at once.
+        """
+        await self._set_emulation(None)
+
+    async def _set_emulation(self, state: dict[str, Any] | None) -> None:
+        # Serialized: two changes racing to the same target must land in call order.
+        async with self._emulation_lock:
+            self._emulation = state
+            host = self._host
+            if host is not None and host.alive:
+                await host.broadcast(lambda target: _network.emulation_commands(state, target.type))
 
     # -- storage and caches -------------------------------------------------------------------
 

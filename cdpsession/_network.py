@@ -1,0 +1,100 @@
+"""Session-wide network emulation (Electron ``ses.enableNetworkEmulation``).
+
+CDP throttles per target: each page, out-of-process iframe, dedicated, shared and service
+worker has its own DevTools session, and conditions act on a target only while its
+``Network`` domain is enabled. So the session registers a setup hook that gives every new
+target the current conditions before it runs, and pushes a change to every target already
+attached. ``Network.emulateNetworkConditions`` is deprecated in Chromium 156: the
+non-deprecated pair is ``Network.emulateNetworkConditionsByRule`` (the requests) and
+``Network.overrideNetworkState`` (``navigator.onLine`` and ``navigator.connection``).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from ._options import check_options
+
+__all__ = ["EmulationCommands", "check_emulation_options", "emulation_commands"]
+
+_EMULATION_KEYS = {
+    "offline": "offline",
+    "latency": "latency",
+    "downloadThroughput": "downloadThroughput",
+    "download_throughput": "downloadThroughput",
+    "uploadThroughput": "uploadThroughput",
+    "upload_throughput": "uploadThroughput",
+}
+_NUMBER_KEYS = ("latency", "downloadThroughput", "uploadThroughput")
+
+EmulationCommands = list[tuple[str, dict[str, Any] | None]]
+
+
+def check_emulation_options(options: Any) -> dict[str, Any]:
+    """Electron's ``enableNetworkEmulation`` options, with their defaults filled in.
+
+    ``offline`` (bool, default False), ``latency`` (ms of round trip), ``downloadThroughput``
+    and ``uploadThroughput`` (bytes per second); 0 means "no throttling" for each number.
+
+    Raises:
+        TypeError: not a dict, an unknown key, a value of the wrong type.
+        ValueError: a negative, infinite or NaN number.
+    """
+    opts = check_options(
+        options, _EMULATION_KEYS, arg="options", what="network emulation option", required=True
+    )
+    offline = opts.get("offline", False)
+    if not isinstance(offline, bool):
+        raise TypeError(f"offline must be a bool, not {type(offline).__name__}")
+    out: dict[str, Any] = {"offline": offline}
+    for key in _NUMBER_KEYS:
+        value = opts.get(key, 0)
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise TypeError(f"{key} must be a number, not {type(value).__name__}")
+        if not math.isfinite(value) or value < 0:
+            raise ValueError(f"{key} must be a finite number >= 0, not {value!r}")
+        out[key] = float(value)
+    return out
+
+
+# Dedicated workers answer Network.overrideNetworkState with "Not supported" (Chromium 156);
+# their requests still follow the conditions.
+_NO_NETWORK_STATE = frozenset({"worker"})
+
+
+def emulation_commands(state: dict[str, Any] | None, target_type: str) -> EmulationCommands:
+    """The commands that put one target of ``target_type`` under ``state`` (None: none).
+
+    ``Network.enable`` comes first: without it the conditions have no effect on the target.
+    """
+    if state is None:
+        commands: EmulationCommands = [
+            ("Network.emulateNetworkConditionsByRule", {"matchedNetworkConditions": []}),
+        ]
+        if target_type not in _NO_NETWORK_STATE:
+            reset = {"offline": False, "latency": 0, "downloadThroughput": -1}
+            commands.append(("Network.overrideNetworkState", reset | {"uploadThroughput": -1}))
+        return commands
+    # CDP's "no throttling" is -1; Electron's is 0.
+    conditions = {
+        "urlPattern": "",  # every request of the target
+        "latency": state["latency"],
+        "downloadThroughput": state["downloadThroughput"] or -1,
+        "uploadThroughput": state["uploadThroughput"] or -1,
+        "offline": state["offline"],
+    }
+    commands = [
+        ("Network.enable", None),
+        (
+            "Network.emulateNetworkConditionsByRule",
+            {
+                "matchedNetworkConditions": [conditions],
+                "emulateOfflineServiceWorker": state["offline"],
+            },
+        ),
+    ]
+    if target_type not in _NO_NETWORK_STATE:
+        network_state = {key: value for key, value in conditions.items() if key != "urlPattern"}
+        commands.append(("Network.overrideNetworkState", network_state))
+    return commands

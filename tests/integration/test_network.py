@@ -1,0 +1,199 @@
+"""Session-wide network emulation (behaviour #54) against real headless Chromium.
+
+Latency is measured inside the page, an out-of-process iframe, a dedicated worker and a
+service worker: each is its own CDP target and must be throttled on its own.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+import trio
+
+import cdpsession
+from tests.integration.conftest import Server
+
+pytestmark = pytest.mark.integration
+
+LATENCY = 300
+# How long one fetch of /ping takes, in ms, measured by the code that fetches it.
+TIME_FETCH_JS = """async (url) => {
+  const t0 = performance.now();
+  const r = await fetch(url, {cache: 'no-store'});
+  await r.text();
+  return performance.now() - t0;
+}"""
+PAGE_TIME_JS = f"({TIME_FETCH_JS})('/ping?page')"
+SITE = f"""<script>
+const timeFetch = {TIME_FETCH_JS};
+const worker = new Worker('/worker.js');
+function ask(target, port) {{
+  return new Promise((resolve) => {{
+    const ch = new MessageChannel();
+    ch.port1.onmessage = (e) => resolve(e.data);
+    target.postMessage('time', [ch.port2]);
+  }});
+}}
+window.frameTime = () => new Promise((resolve) => {{
+  addEventListener('message', (e) => resolve(e.data), {{once: true}});
+  document.querySelector('iframe').contentWindow.postMessage('time', '*');
+}});
+window.workerTime = () => ask(worker);
+window.swReady = navigator.serviceWorker.register('/sw.js')
+  .then(() => navigator.serviceWorker.ready);
+window.swTime = () => window.swReady.then((reg) => ask(reg.active));
+</script>
+<iframe src="FRAME"></iframe>"""
+WORKER_JS = f"""const timeFetch = {TIME_FETCH_JS};
+onmessage = async (e) => e.ports[0].postMessage(await timeFetch('/ping?worker'));"""
+SW_JS = f"""const timeFetch = {TIME_FETCH_JS};
+self.addEventListener('install', () => self.skipWaiting());
+self.addEventListener('message', (e) => e.waitUntil(
+  timeFetch('/ping?sw').then((ms) => e.ports[0].postMessage(ms))));"""
+FRAME_HTML = f"""<script>
+const timeFetch = {TIME_FETCH_JS};
+addEventListener('message', async () =>
+  parent.postMessage(await timeFetch('/ping?frame'), '*'));
+</script>"""
+
+
+def _serve_site(server: Server, other: Server) -> None:
+    ping: Any = lambda _req: (  # noqa: E731
+        200,
+        [("Content-Type", "text/plain"), ("Access-Control-Allow-Origin", "*")],
+        b"pong",
+    )
+    server.routes["/ping"] = ping
+    other.routes["/ping"] = ping
+    frame = f"http://localhost:{other.port}/frame"
+    server.html("/", SITE.replace("FRAME", frame))
+    server.js("/worker.js", WORKER_JS)
+    server.js("/sw.js", SW_JS)
+    other.html("/frame", FRAME_HTML)
+
+
+async def _times(page: cdpsession.WebContents) -> dict[str, float]:
+    out = {}
+    for name, js in (
+        ("page", PAGE_TIME_JS),
+        ("iframe", "frameTime()"),
+        ("worker", "workerTime()"),
+        ("service worker", "swTime()"),
+    ):
+        out[name] = await page.execute_java_script(js)
+    return out
+
+
+async def test_b54_network_emulation_reports_connection_info(
+    app: cdpsession.App, server: Server
+) -> None:
+    server.html("/", "<title>net</title>")
+    with trio.fail_after(60):
+        ses = app.session.default_session
+        await ses.enable_network_emulation(
+            {"latency": 500, "downloadThroughput": 6400, "uploadThroughput": 6400}
+        )
+        page = await ses.open_page(server.url("/"))
+        info = await page.execute_java_script(
+            "({rtt: navigator.connection.rtt, downlink: navigator.connection.downlink,"
+            " type: navigator.connection.effectiveType, online: navigator.onLine})"
+        )
+        assert isinstance(info["rtt"], int | float)
+        assert isinstance(info["downlink"], int | float)
+        assert info["type"] in ("slow-2g", "2g", "3g", "4g")
+        assert info["online"] is True
+
+
+async def test_latency_reaches_existing_and_new_pages_iframes_and_workers(
+    app: cdpsession.App, server: Server, other_server: Server
+) -> None:
+    _serve_site(server, other_server)
+    with trio.fail_after(120):
+        ses = app.session.from_partition("latency")
+        old = await ses.open_page(server.url("/"))
+        await old.execute_java_script("swReady")
+        host = ses._host
+        assert host is not None
+        assert [t.type for t in host.targets.values() if t.type == "iframe"] == ["iframe"]
+        before = await _times(old)
+        assert all(ms < LATENCY for ms in before.values()), before
+
+        await ses.enable_network_emulation({"latency": LATENCY})
+        throttled = await _times(old)
+        assert all(ms >= LATENCY for ms in throttled.values()), throttled
+        new = await ses.open_page(server.url("/"))
+        throttled = await _times(new)
+        assert all(ms >= LATENCY for ms in throttled.values()), throttled
+
+        await ses.disable_network_emulation()
+        for page in (old, new):
+            after = await _times(page)
+            assert all(ms < LATENCY for ms in after.values()), after
+
+
+async def test_offline_fails_requests_and_sets_navigator_online(
+    app: cdpsession.App, server: Server
+) -> None:
+    server.html("/", "<title>net</title>")
+    with trio.fail_after(60):
+        ses = app.session.from_partition("offline")
+        page = await ses.open_page(server.url("/"))
+        await ses.enable_network_emulation({"offline": True})
+        assert await page.execute_java_script("navigator.onLine") is False
+        failed = await page.execute_java_script(
+            "fetch('/x', {cache: 'no-store'}).then(() => 'loaded', (e) => e.name)"
+        )
+        assert failed == "TypeError"
+        new = await ses.open_page()
+        with pytest.raises(cdpsession.NavigationError) as info:
+            await new.load_url(server.url("/"))
+        assert info.value.error_text == "net::ERR_INTERNET_DISCONNECTED"
+
+        await ses.disable_network_emulation()
+        assert await page.execute_java_script("navigator.onLine") is True
+        await new.load_url(server.url("/"))
+        assert await new.execute_java_script("document.title") == "net"
+
+
+async def test_download_throughput_is_throttled(app: cdpsession.App, server: Server) -> None:
+    body = b"x" * 65536
+    server.routes["/big"] = lambda _req: (200, [("Content-Type", "text/plain")], body)
+    server.html("/", "<title>net</title>")
+    with trio.fail_after(60):
+        ses = app.session.from_partition("throughput")
+        await ses.enable_network_emulation({"downloadThroughput": 32768})
+        page = await ses.open_page(server.url("/"))
+        ms = await page.execute_java_script(f"({TIME_FETCH_JS})('/big')")
+        assert ms >= 1500, ms  # 64 KiB at 32 KiB/s: two seconds, less the first burst
+
+
+async def test_emulation_stays_in_its_session(app: cdpsession.App, server: Server) -> None:
+    server.html("/", "<title>net</title>")
+    with trio.fail_after(60):
+        throttled = app.session.from_partition("slow")
+        other = app.session.from_partition("fast")
+        await throttled.enable_network_emulation({"offline": True})
+        assert throttled._host is None, "a browser is not needed to record the setting"
+        page = await other.open_page(server.url("/"))
+        assert await page.execute_java_script("navigator.onLine") is True
+        slow = await throttled.open_page()
+        assert await slow.execute_java_script("navigator.onLine") is False
+
+
+async def test_network_emulation_bad_input(app: cdpsession.App) -> None:
+    ses = app.session.from_partition("bad-net")
+    with trio.fail_after(30):
+        with pytest.raises(TypeError, match="unknown network emulation option 'latncy'"):
+            await ses.enable_network_emulation({"latncy": 5})
+        with pytest.raises(TypeError, match="offline must be a bool"):
+            await ses.enable_network_emulation({"offline": "yes"})
+        with pytest.raises(TypeError, match="latency must be a number"):
+            await ses.enable_network_emulation({"latency": "5"})
+        with pytest.raises(ValueError, match="downloadThroughput must be a finite number"):
+            await ses.enable_network_emulation({"downloadThroughput": -1})
+        with pytest.raises(ValueError, match="uploadThroughput must be a finite number"):
+            await ses.enable_network_emulation({"upload_throughput": float("nan")})
+        with pytest.raises(TypeError):
+            await ses.enable_network_emulation(None)  # type: ignore[arg-type]
+        assert ses._host is None
