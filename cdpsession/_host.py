@@ -11,6 +11,8 @@ Knows nothing of Electron. What it gives the concept modules:
   keeps the profile's session cookies alive when the user's pages are all closed.
 * **The helper extension** shipped in the package, loaded on first need with
   ``Extensions.loadUnpacked``, reached through its service worker.
+* **A hidden ``chrome://net-internals`` page**, made on first need: the profile's host
+  resolver, socket pools and proxy service (:mod:`._net_internals`).
 """
 
 from __future__ import annotations
@@ -45,6 +47,7 @@ from ._launcher import (
     profile_in_use,
     spawn,
 )
+from ._net_internals import NetInternals
 from ._transport import PipeTransport
 from ._wire import Event
 
@@ -193,6 +196,8 @@ class Host:
         self._internal_ids: set[str] = set()
         self._extension: HelperExtension | None = None
         self._extension_lock = trio.Lock()
+        self._net_internals: NetInternals | None = None
+        self._net_internals_lock = trio.Lock()
         self.closing = trio.Event()
         self.gone = trio.Event()
         self.stop_requested = trio.Event()
@@ -468,6 +473,14 @@ class Host:
                 await trio.sleep(0.005)
             self._extension = HelperExtension(ext_id, worker)
             return self._extension
+
+    async def net_internals(self) -> NetInternals:
+        """The host's hidden ``chrome://net-internals`` page, opened on first need."""
+        async with self._net_internals_lock:
+            page = self._net_internals
+            if page is None or not page.alive:
+                page = self._net_internals = await NetInternals.open(self)
+            return page
 
     @property
     def private_dir(self) -> str:

@@ -11,12 +11,21 @@ non-deprecated pair is ``Network.emulateNetworkConditionsByRule`` (the requests)
 
 from __future__ import annotations
 
+import json
 import math
+import urllib.parse
 from typing import Any
 
+from ._errors import UnsupportedError
 from ._options import check_options
 
-__all__ = ["EmulationCommands", "check_emulation_options", "emulation_commands"]
+__all__ = [
+    "EmulationCommands",
+    "check_emulation_options",
+    "check_preconnect_options",
+    "emulation_commands",
+    "preconnect_js",
+]
 
 _EMULATION_KEYS = {
     "offline": "offline",
@@ -98,3 +107,56 @@ def emulation_commands(state: dict[str, Any] | None, target_type: str) -> Emulat
         network_state = {key: value for key, value in conditions.items() if key != "urlPattern"}
         commands.append(("Network.overrideNetworkState", network_state))
     return commands
+
+
+_PRECONNECT_KEYS = {
+    "url": "url",
+    "numSockets": "numSockets",
+    "num_sockets": "numSockets",
+}
+_MAX_SOCKETS = 6
+
+
+def check_preconnect_options(options: Any) -> str:
+    """The origin to preconnect to, from Electron's ``preconnect`` options.
+
+    Raises:
+        TypeError: Electron's ``"Must pass non-empty valid url to session.preconnect."``,
+            ``"numSocketsToPreconnect is outside range [1,6]"``, an unknown key.
+        ValueError: a URL that is not http or https (Chromium preconnects nothing else).
+        UnsupportedError: ``numSockets`` above 1.
+    """
+    opts = check_options(options, _PRECONNECT_KEYS, arg="options", what="preconnect option")
+    url = opts.get("url")
+    parts = None
+    if isinstance(url, str) and url:
+        try:
+            parts = urllib.parse.urlsplit(url)
+            parts.port  # noqa: B018 - raises for a malformed port
+        except ValueError:
+            parts = None
+    if parts is None or not parts.scheme or not parts.hostname:
+        raise TypeError("Must pass non-empty valid url to session.preconnect.")
+    sockets = opts.get("numSockets", 1)
+    if isinstance(sockets, bool) or not isinstance(sockets, int):
+        raise TypeError(f"numSockets must be an int, not {type(sockets).__name__}")
+    if not 1 <= sockets <= _MAX_SOCKETS:
+        raise TypeError(f"numSocketsToPreconnect is outside range [1,{_MAX_SOCKETS}]")
+    if parts.scheme.lower() not in ("http", "https"):
+        raise ValueError(f"preconnect needs an http or https URL, not {url!r}")
+    if sockets > 1:
+        raise UnsupportedError(
+            f"preconnect(numSockets={sockets})",
+            "a client can only ask Chromium for a <link rel=preconnect>, which opens one socket",
+        )
+    netloc = parts.netloc.rsplit("@", 1)[-1]
+    return f"{parts.scheme.lower()}://{netloc}"
+
+
+def preconnect_js(origin: str) -> str:
+    """Script for a hidden page: one ``<link rel=preconnect>`` to ``origin`` (credentialed)."""
+    return (
+        "(() => { const link = document.createElement('link'); link.rel = 'preconnect';"
+        f" link.href = {json.dumps(origin)}; document.head.appendChild(link);"
+        " link.remove(); })()"
+    )

@@ -325,6 +325,53 @@ class Session(EventEmitter):
             if host is not None and host.alive:
                 await host.broadcast(lambda target: _network.emulation_commands(state, target.type))
 
+    # -- connections --------------------------------------------------------------------------
+
+    async def close_all_connections(self) -> None:
+        """Close every connection of the session.
+
+        Electron ``ses.closeAllConnections()``: Chromium's
+        ``NetworkContext::CloseAllConnections``, so the next request opens a new connection
+        (with the current proxy settings). As in Electron, which makes the same call, an
+        HTTP/1.1 response already under way finishes on its connection (seen with
+        Chromium 156), which is then not reused. CDP has no command for it: the session's
+        own ``chrome://net-internals`` ("Flush socket pools") does it, in a hidden page.
+        """
+        host = self._host
+        if host is not None and host.alive:
+            await (await host.net_internals()).close_all_connections()
+
+    async def clear_host_resolver_cache(self) -> None:
+        """Empty the session's host resolver cache (Electron ``ses.clearHostResolverCache()``).
+
+        Through the session's hidden ``chrome://net-internals`` page ("Clear host cache",
+        ``NetworkContext::ClearHostCache``).
+        """
+        host = self._host
+        if host is not None and host.alive:
+            await (await host.net_internals()).clear_host_cache()
+
+    async def preconnect(self, options: dict[str, Any]) -> None:
+        """Open a connection to an origin ahead of time (Electron ``ses.preconnect(options)``).
+
+        ``options``: ``url`` (only its origin counts), ``numSockets`` (Electron: 1 to 6).
+        Chromium lets a client preconnect only as a page does, with a
+        ``<link rel=preconnect>`` (in the session's hidden blank page here), which opens one
+        socket; so ``numSockets`` above 1 raises :class:`UnsupportedError`.
+
+        Raises:
+            TypeError: Electron's messages for a missing or invalid ``url`` and for
+                ``numSockets`` outside ``[1,6]``.
+            ValueError: a URL that is not http or https.
+            UnsupportedError: ``numSockets`` above 1.
+        """
+        origin = _network.check_preconnect_options(options)
+        host = await self._ensure_host()
+        utility = await host.utility()
+        await host.call(
+            "Runtime.evaluate", {"expression": _network.preconnect_js(origin)}, utility.session_id
+        )
+
     # -- storage and caches -------------------------------------------------------------------
 
     async def clear_storage_data(self, options: dict[str, Any] | None = None) -> None:

@@ -6,6 +6,7 @@ service worker: each is its own CDP target and must be throttled on its own.
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 import pytest
@@ -196,4 +197,88 @@ async def test_network_emulation_bad_input(app: cdpsession.App) -> None:
             await ses.enable_network_emulation({"upload_throughput": float("nan")})
         with pytest.raises(TypeError):
             await ses.enable_network_emulation(None)  # type: ignore[arg-type]
+        assert ses._host is None
+
+
+async def _wait_for(predicate: Any, timeout: float = 10) -> None:
+    with trio.fail_after(timeout):
+        while True:
+            if predicate():
+                return
+            await trio.sleep(0.02)
+
+
+async def test_close_all_connections_drops_every_pooled_socket(
+    app: cdpsession.App, server: Server
+) -> None:
+    release = threading.Event()
+
+    def slow(_req: Any) -> tuple[int, list[tuple[str, str]], bytes]:
+        release.wait(30)
+        return 200, [("Content-Type", "text/plain")], b"late"
+
+    server.routes["/slow"] = slow
+    server.routes["/ping"] = lambda _req: (200, [("Content-Type", "text/plain")], b"pong")
+    server.html("/", "<title>net</title>")
+    fetch3 = "(async () => { for (const i of [1, 2, 3]) await (await fetch('/ping')).text(); })()"
+    try:
+        with trio.fail_after(60):
+            ses = app.session.from_partition("connections")
+            page = await ses.open_page(server.url("/"))
+            await page.execute_java_script(fetch3)
+            pooled = server.connections
+            await page.execute_java_script(fetch3)
+            assert server.connections == pooled, "keep-alive sockets are reused"
+
+            await ses.close_all_connections()
+            await page.execute_java_script(fetch3)
+            assert server.connections == pooled + 1, "one new connection after the flush"
+
+            # A request being answered over HTTP/1.1 finishes on its connection (Chromium
+            # fails only HTTP/2 and QUIC requests in flight), which is then not reused.
+            await page.execute_java_script(
+                "window.slow = fetch('/slow').then((r) => r.text(), (e) => e.name); 0"
+            )
+            await _wait_for(lambda: server.seen("/slow"))
+            before = server.connections
+            await ses.close_all_connections()
+            release.set()
+            assert await page.execute_java_script("window.slow") == "late"
+            await page.execute_java_script(fetch3)
+            assert server.connections == before + 1
+    finally:
+        release.set()
+
+
+async def test_preconnect_opens_one_connection_and_sends_no_request(
+    app: cdpsession.App, server: Server
+) -> None:
+    with trio.fail_after(60):
+        ses = app.session.from_partition("preconnect")
+        await ses.preconnect({"url": server.url("/some/path?q")})
+        await _wait_for(lambda: server.connections == 1)
+        await trio.sleep(0.5)  # nothing more comes
+        assert server.connections == 1
+        assert server.requests == []
+
+
+async def test_b56_preconnect_argument_errors(app: cdpsession.App) -> None:
+    ses = app.session.from_partition("preconnect-errors")
+    with trio.fail_after(30):
+        for bad in ({"url": ""}, {}, {"url": "not a url"}, {"url": 5}):
+            with pytest.raises(
+                TypeError, match=r"^Must pass non-empty valid url to session\.preconnect\.$"
+            ):
+                await ses.preconnect(bad)
+        for count in (0, 7):
+            with pytest.raises(
+                TypeError, match=r"^numSocketsToPreconnect is outside range \[1,6\]$"
+            ):
+                await ses.preconnect({"url": "http://127.0.0.1:9/", "numSockets": count})
+        with pytest.raises(cdpsession.UnsupportedError, match="numSockets=4"):
+            await ses.preconnect({"url": "http://127.0.0.1:9/", "numSockets": 4})
+        with pytest.raises(ValueError, match="http or https"):
+            await ses.preconnect({"url": "ftp://127.0.0.1/"})
+        with pytest.raises(TypeError, match="unknown preconnect option"):
+            await ses.preconnect({"url": "http://127.0.0.1:9/", "sockets": 1})
         assert ses._host is None
