@@ -27,7 +27,6 @@ from ._options import check_options
 if TYPE_CHECKING:
     from ._host import Host
     from ._session import Session
-    from ._wire import Event as CDPEvent
 
 __all__ = ["Cookies"]
 
@@ -580,12 +579,7 @@ class Cookies(EventEmitter):
         self._watched = host
         ready = self._watch_ready = trio.Event()
         try:
-            ext = await host.helper_extension()
-            worker = ext.worker.session_id
-            host.connection.listen(self._on_change, "Runtime.bindingCalled", session_id=worker)
-            await host.connection.call_many(
-                [("Runtime.enable", None), ("Runtime.addBinding", {"name": _BINDING})], worker
-            )
+            await host.extension_binding(_BINDING, self._on_change)
         except BrowserClosedError:
             # The browser went away meanwhile: its successor is watched when it starts.
             self._watched = None
@@ -612,11 +606,8 @@ class Cookies(EventEmitter):
         """Report these cookies' changes again (the round trip did not happen)."""
         self._changes.unmute([from_cdp(raw) for raw in cdp_cookies])
 
-    def _on_change(self, event: CDPEvent) -> None:
-        params = event.params
-        if params.get("name") != _BINDING:
-            return
-        change = self._changes.classify(params.get("payload", ""))
+    def _on_change(self, payload: str) -> None:
+        change = self._changes.classify(payload)
         if change is not None:
             cookie, cause, removed = change
             self.emit("changed", Event(), cookie, cause, removed)

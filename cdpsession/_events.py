@@ -86,6 +86,7 @@ class EventEmitter:
         """Add ``listener`` for ``event`` (Electron ``on``/``addListener``)."""
         _check(event, listener)
         self._listeners.setdefault(event, []).append((listener, False))
+        self._listeners_changed(event)
         return self
 
     add_listener = on
@@ -94,6 +95,7 @@ class EventEmitter:
         """Add ``listener`` for the next ``event`` only."""
         _check(event, listener)
         self._listeners.setdefault(event, []).append((listener, True))
+        self._listeners_changed(event)
         return self
 
     def off(self, event: str, listener: Listener) -> EventEmitter:
@@ -105,16 +107,17 @@ class EventEmitter:
                 break
         if not entries:
             self._listeners.pop(event, None)
+        self._listeners_changed(event)
         return self
 
     remove_listener = off
 
     def remove_all_listeners(self, event: str | None = None) -> EventEmitter:
         """Remove every listener of ``event``, or of every event."""
-        if event is None:
-            self._listeners.clear()
-        else:
-            self._listeners.pop(event, None)
+        events = list(self._listeners) if event is None else [event]
+        for name in events:
+            self._listeners.pop(name, None)
+            self._listeners_changed(name)
         return self
 
     def listener_count(self, event: str) -> int:
@@ -136,7 +139,11 @@ class EventEmitter:
                 self._listeners[event] = remaining
             else:
                 del self._listeners[event]
+            self._listeners_changed(event)
         return fns
+
+    def _listeners_changed(self, event: str) -> None:
+        """Called after ``event`` gained or lost listeners (subclasses start or stop work)."""
 
     def emit(self, event: str, *args: Any) -> bool:
         """Fire ``event``; return True when it had listeners.

@@ -198,6 +198,7 @@ class Host:
         self._extension_lock = trio.Lock()
         self._net_internals: NetInternals | None = None
         self._net_internals_lock = trio.Lock()
+        self._bindings: dict[tuple[str, str], trio.Event] = {}
         self.closing = trio.Event()
         self.gone = trio.Event()
         self.stop_requested = trio.Event()
@@ -473,6 +474,43 @@ class Host:
                 await trio.sleep(0.005)
             self._extension = HelperExtension(ext_id, worker)
             return self._extension
+
+    async def extension_binding(
+        self, name: str, callback: Callable[[str], None]
+    ) -> HelperExtension:
+        """Route the helper extension's ``self.<name>(payload)`` calls to ``callback(payload)``.
+
+        Loads the extension when needed. Once per name and extension worker: a later call
+        waits until the first one has bound it. ``callback`` runs in the connection's reader
+        and must not block. CDP: ``Runtime.addBinding`` on the worker.
+        """
+        ext = await self.helper_extension()
+        worker = ext.worker.session_id
+        key = (name, worker)
+        ready = self._bindings.get(key)
+        if ready is not None:
+            await ready.wait()
+            if key in self._bindings:
+                return ext
+            return await self.extension_binding(name, callback)  # the first one failed
+
+        def deliver(event: Event) -> None:
+            if event.params.get("name") == name:
+                callback(str(event.params.get("payload", "")))
+
+        ready = self._bindings[key] = trio.Event()
+        listener = self.connection.listen(deliver, "Runtime.bindingCalled", session_id=worker)
+        try:
+            await self.connection.call_many(
+                [("Runtime.enable", None), ("Runtime.addBinding", {"name": name})], worker
+            )
+        except BaseException:
+            listener.remove()
+            del self._bindings[key]
+            raise
+        finally:
+            ready.set()
+        return ext
 
     async def net_internals(self) -> NetInternals:
         """The host's hidden ``chrome://net-internals`` page, opened on first need."""

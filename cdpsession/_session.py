@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 import trio
 
-from . import _network, _storage
+from . import _login, _network, _storage
 from ._cdp.generated import network, page, runtime
 from ._cookies import Cookies
 from ._events import EventEmitter
@@ -96,6 +96,7 @@ class Session(EventEmitter):
         self._ua_metadata: dict[str, Any] | None = None
         self._web_contents: dict[str, WebContents] = {}
         self._cookies = Cookies(self)
+        self._login = _login.Login(self)
         self._emulation: dict[str, Any] | None = None
         self._emulation_lock = trio.Lock()
 
@@ -158,6 +159,8 @@ class Session(EventEmitter):
         host.add_target_hook(self._setup_target)
         host.on_target_attached(self._on_target_attached)
         host.on_target_detached(self._on_target_detached)
+        if self._login.wanted():
+            await self._login.sync(host)
         # Before the first page: a cookie change made by it is seen.
         await self._cookies._settle(host)
 
@@ -230,7 +233,7 @@ class Session(EventEmitter):
         if url is not None and not isinstance(url, str):
             raise TypeError(f"url must be a str or None, not {type(url).__name__}")
         host = await self._ensure_host()
-        await self._cookies._settle(host)
+        await self._settle(host)
         target = await host.create_page()
         wc = self._web_contents_for(host, target)
         if url is not None:
@@ -286,6 +289,22 @@ class Session(EventEmitter):
             return self._user_agent
         host = await self._ensure_host()
         return host.user_agent
+
+    # -- authentication ---------------------------------------------------------------------
+
+    def _listeners_changed(self, event: str) -> None:
+        if event == "login":
+            self._login.changed()
+
+    async def _settle(self, host: Host) -> None:
+        """Let changes made in the background (watchers, interception) reach the browser.
+
+        Called before cdpsession makes a page do something; no checkpoint when nothing is
+        pending (the hot path of ``execute_java_script``).
+        """
+        await self._cookies._settle(host)
+        if self._login.pending(host):
+            await self._login.sync(host)
 
     # -- network emulation ------------------------------------------------------------------
 

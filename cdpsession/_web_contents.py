@@ -52,6 +52,10 @@ class WebContents(EventEmitter):
     def _on_load(self, _event: CDPEvent) -> None:
         self.emit("did-finish-load", Event())
 
+    def _listeners_changed(self, event: str) -> None:
+        if event == "login":
+            self.session._login.changed()
+
     def _on_gone(self) -> None:
         if self._destroyed:
             return
@@ -91,7 +95,7 @@ class WebContents(EventEmitter):
         if not isinstance(url, str):
             raise TypeError(f"url must be a str, not {type(url).__name__}")
         self._check_alive()
-        await self.session.cookies._settle(self._host)
+        await self.session._settle(self._host)
         session_id = self._target.session_id
         conn = self._host.connection
         with conn.subscribe("Page.lifecycleEvent", session_id=session_id) as events:
@@ -131,7 +135,7 @@ class WebContents(EventEmitter):
         if not isinstance(code, str):
             raise TypeError(f"code must be a str, not {type(code).__name__}")
         self._check_alive()
-        await self.session.cookies._settle(self._host)
+        await self.session._settle(self._host)
         reply = await self._host.send(
             runtime.evaluate(
                 expression=code,
