@@ -120,7 +120,7 @@ class App(EventEmitter):
         if self._closed:
             raise CDPSessionError("the app is closed")
 
-    async def _start_host(self, session: Session) -> Host:
+    async def _start_host(self, session: Session, root: str | None = None) -> Host:
         self._check_open()
         path = session.storage_path
         if path is not None and os.path.dirname(path) == os.path.join(
@@ -135,6 +135,7 @@ class App(EventEmitter):
             launch_timeout=self._launch_timeout,
             close_timeout=self._close_timeout,
             ram_dir=self._ram_dir,
+            root=root,
         )
         host: Host = await self._nursery.start(self._run_host, session, config)
         return host

@@ -136,6 +136,9 @@ class HostConfig:
     launch_timeout: float = 30.0
     close_timeout: float = 10.0
     ram_dir: str | None = None  # where in-memory profiles go (RAM-backed when possible)
+    # An existing private folder to run in (a relaunch keeps an in-memory profile); None:
+    # a new one. Either way the host removes it when it stops, unless told to keep it.
+    root: str | None = None
 
 
 # A profile with some cache needs room; containers often mount a 64 MiB /dev/shm.
@@ -203,6 +206,9 @@ class Host:
         self.gone = trio.Event()
         self.stop_requested = trio.Event()
         self.torn_down = trio.Event()  # set once the process is reaped and folders removed
+        # Set before stopping to hand the private folder (and an in-memory profile in it)
+        # over to a successor instead of removing it.
+        self.keep_root = False
 
     # -- registration ---------------------------------------------------------------------
 
@@ -604,8 +610,9 @@ def _private_env(root: str) -> dict[str, str]:
     env["XDG_CONFIG_HOME"] = xdg
     user_config = os.environ.get("XDG_CONFIG_HOME") or os.path.expanduser("~/.config")
     fontconfig = os.path.join(user_config, "fontconfig")
-    if os.path.isdir(fontconfig):
-        os.symlink(fontconfig, os.path.join(xdg, "fontconfig"))
+    link = os.path.join(xdg, "fontconfig")
+    if os.path.isdir(fontconfig) and not os.path.lexists(link):
+        os.symlink(fontconfig, link)
     return env
 
 
@@ -625,17 +632,17 @@ async def open_host(config: HostConfig) -> AsyncIterator[Host]:
             within ``config.launch_timeout``.
     """
     in_memory = config.user_data_dir is None
-    root = tempfile.mkdtemp(
+    root = config.root or tempfile.mkdtemp(
         prefix="cdpsession-", dir=_temp_parent(config.ram_dir if in_memory else None)
     )
     lock: ProfileLock | None = None
     host: Host | None = None
     try:
         for sub in ("tmp", "xdg"):
-            os.mkdir(os.path.join(root, sub), 0o700)
+            os.makedirs(os.path.join(root, sub), 0o700, exist_ok=True)
         if config.user_data_dir is None:
             user_data_dir = os.path.join(root, "profile")
-            os.mkdir(user_data_dir, 0o700)
+            os.makedirs(user_data_dir, 0o700, exist_ok=True)
         else:
             user_data_dir = config.user_data_dir
             os.makedirs(user_data_dir, mode=0o700, exist_ok=True)
@@ -702,6 +709,7 @@ async def open_host(config: HostConfig) -> AsyncIterator[Host]:
     finally:
         if lock is not None:
             lock.release()
-        shutil.rmtree(root, ignore_errors=True)
+        if host is None or not host.keep_root:
+            shutil.rmtree(root, ignore_errors=True)
         if host is not None:
             host.torn_down.set()

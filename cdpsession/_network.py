@@ -24,7 +24,9 @@ __all__ = [
     "check_emulation_options",
     "check_preconnect_options",
     "emulation_commands",
+    "ntlm_flags",
     "preconnect_js",
+    "ssl_flags",
 ]
 
 _EMULATION_KEYS = {
@@ -160,3 +162,73 @@ def preconnect_js(origin: str) -> str:
         f" link.href = {json.dumps(origin)}; document.head.appendChild(link);"
         " link.remove(); })()"
     )
+
+
+_SSL_KEYS = {
+    "minVersion": "minVersion",
+    "min_version": "minVersion",
+    "maxVersion": "maxVersion",
+    "max_version": "maxVersion",
+    "disabledCipherSuites": "disabledCipherSuites",
+    "disabled_cipher_suites": "disabledCipherSuites",
+}
+_MIN_VERSIONS = ("tls1", "tls1.1", "tls1.2", "tls1.3")
+_MAX_VERSIONS = ("tls1.2", "tls1.3")
+
+
+def ssl_flags(config: Any) -> tuple[str, ...]:
+    """Chromium's flags for Electron's ``setSSLConfig(config)``.
+
+    ``minVersion`` ``tls1``/``tls1.1``/``tls1.2`` need no flag: Chromium negotiates nothing
+    below TLS 1.2 any more. ``maxVersion`` ``tls1.3`` is the default.
+
+    Raises:
+        TypeError: not a dict, an unknown key, a wrong type.
+        ValueError: an unknown version, ``minVersion`` above ``maxVersion``, a cipher suite
+            that is not a 16-bit number.
+    """
+    opts = check_options(config, _SSL_KEYS, arg="config", what="SSL config option", required=True)
+    low = opts.get("minVersion", "tls1")
+    high = opts.get("maxVersion", "tls1.3")
+    for key, value, allowed in (
+        ("minVersion", low, _MIN_VERSIONS),
+        ("maxVersion", high, _MAX_VERSIONS),
+    ):
+        if not isinstance(value, str):
+            raise TypeError(f"{key} must be a str, not {type(value).__name__}")
+        if value not in allowed:
+            raise ValueError(f"{key} must be one of {', '.join(allowed)}, not {value!r}")
+    if _MIN_VERSIONS.index(low) > _MIN_VERSIONS.index(high):
+        raise ValueError(f"minVersion {low!r} is above maxVersion {high!r}")
+    suites = opts.get("disabledCipherSuites", [])
+    if not isinstance(suites, list | tuple):
+        raise TypeError("disabledCipherSuites must be a list of int")
+    for suite in suites:
+        if isinstance(suite, bool) or not isinstance(suite, int):
+            raise TypeError(f"disabledCipherSuites takes ints, not {type(suite).__name__}")
+        if not 0 <= suite <= 0xFFFF:
+            raise ValueError(f"cipher suite {suite!r} is not a 16-bit number (0xAABB)")
+    flags = []
+    if low == "tls1.3":
+        flags.append("--ssl-version-min=tls1.3")
+    if high == "tls1.2":
+        flags.append("--ssl-version-max=tls1.2")
+    if suites:
+        listed = ",".join(f"0x{suite:04x}" for suite in dict.fromkeys(suites))
+        flags.append(f"--cipher-suite-blacklist={listed}")
+    return tuple(flags)
+
+
+def ntlm_flags(domains: Any) -> tuple[str, ...]:
+    """Chromium's flag for Electron's ``allowNTLMCredentialsForDomains(domains)``.
+
+    Raises:
+        TypeError: ``domains`` is not a str.
+        ValueError: a control character in it.
+    """
+    if not isinstance(domains, str):
+        raise TypeError(f"domains must be a str, not {type(domains).__name__}")
+    if any(ord(ch) < 0x20 for ch in domains):
+        raise ValueError("domains must not contain control characters")
+    listed = ",".join(part.strip() for part in domains.split(",") if part.strip())
+    return (f"--auth-server-allowlist={listed}",) if listed else ()

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import shutil
 from typing import TYPE_CHECKING, Any
 
 import trio
@@ -11,6 +13,7 @@ import trio
 from . import _login, _network, _storage
 from ._cdp.generated import network, page, runtime
 from ._cookies import Cookies
+from ._errors import BrowserClosedError
 from ._events import EventEmitter
 from ._registry import (
     check_from_path,
@@ -99,6 +102,9 @@ class Session(EventEmitter):
         self._login = _login.Login(self)
         self._emulation: dict[str, Any] | None = None
         self._emulation_lock = trio.Lock()
+        # Per-process settings, as Chromium flags: {"ssl": (...), "ntlm": (...)}.
+        self._process_settings: dict[str, tuple[str, ...]] = {}
+        self._host_process_flags: tuple[str, ...] = ()
 
     def __repr__(self) -> str:
         return f"<Session partition={self._partition!r} persistent={self.is_persistent()}>"
@@ -137,13 +143,59 @@ class Session(EventEmitter):
                     # released, folders removed) before a new one takes the profile.
                     host.stop_requested.set()
                     await host.torn_down.wait()
-                host = await self._app._start_host(self)
-                self._host = host
+                host = await self._start_host()
             return host
+
+    async def _start_host(self, root: str | None = None) -> Host:
+        flags = self._process_flags()
+        host = await self._app._start_host(self, root=root)
+        self._host = host
+        self._host_process_flags = flags
+        return host
+
+    async def _apply_process_settings(self) -> None:
+        """Relaunch a running browser whose per-process settings are out of date.
+
+        The new browser runs on the same profile (an in-memory one included: its folder
+        is handed over), and gets the session cookies of the old one: Chromium keeps only
+        persistent cookies across a restart. Open pages are closed (``destroyed``).
+        """
+        async with self._host_lock:
+            old = self._host
+            if old is None or not old.alive or self._host_process_flags == self._process_flags():
+                return
+            snapshot: list[dict[str, Any]] = []
+            with contextlib.suppress(BrowserClosedError):
+                snapshot = (await old.call("Storage.getCookies")).get("cookies", [])
+            root = old.private_dir if self._storage_path is None else None
+            old.keep_root = root is not None
+            old.stop_requested.set()
+            with trio.CancelScope(shield=True):
+                # Bounded: the shutdown is Browser.close, then SIGTERM, then SIGKILL.
+                await old.torn_down.wait()
+            try:
+                host = await self._start_host(root)
+            except BaseException:
+                if root is not None:
+                    # Not handed over (a launch that failed or was cancelled early).
+                    shutil.rmtree(root, ignore_errors=True)
+                raise
+            # Shielded: the session cookies exist nowhere else any more.
+            with (
+                trio.CancelScope(shield=True),
+                trio.move_on_after(self._app._launch_timeout),
+                contextlib.suppress(BrowserClosedError),
+            ):
+                await _storage.restore_cookies(self, host, snapshot)
+
+    def _process_flags(self) -> tuple[str, ...]:
+        return tuple(
+            flag for key in sorted(self._process_settings) for flag in self._process_settings[key]
+        )
 
     def _launch_flags(self) -> list[str]:
         """Per-process flags this session's browser starts with."""
-        flags = []
+        flags = list(self._process_flags())
         if self._user_agent is not None:
             # Requests the browser makes itself (a service or shared worker's main script)
             # belong to no target, so only the process default reaches them.
@@ -390,6 +442,49 @@ class Session(EventEmitter):
         await host.call(
             "Runtime.evaluate", {"expression": _network.preconnect_js(origin)}, utility.session_id
         )
+
+    # -- per-process settings ---------------------------------------------------------------
+
+    async def set_ssl_config(self, config: dict[str, Any]) -> None:
+        """Set the TLS versions and cipher suites of the session (Electron ``ses.setSSLConfig``).
+
+        ``config``: ``minVersion`` (``tls1``, ``tls1.1``, ``tls1.2``, ``tls1.3``; Chromium
+        negotiates nothing below TLS 1.2, so the first three mean TLS 1.2), ``maxVersion``
+        (``tls1.2``, ``tls1.3``), ``disabledCipherSuites`` (ints ``0xAABB``; TLS 1.3 suites
+        cannot be disabled). A call replaces the whole previous config. Chromium reads these
+        only at start (``--ssl-version-min``, ``--ssl-version-max``,
+        ``--cipher-suite-blacklist``): set before the session's first use they cost nothing;
+        set on a running session they relaunch its browser on the same profile, which
+        closes its pages; cookies, session cookies included, storage and cache stay (an
+        in-memory session's too).
+
+        Raises:
+            TypeError: an unknown key or a wrong type.
+            ValueError: an unknown version, ``minVersion`` above ``maxVersion``, a cipher
+                suite that is not a 16-bit number.
+        """
+        self._set_process_setting("ssl", _network.ssl_flags(config))
+        await self._apply_process_settings()
+
+    async def allow_ntlm_credentials_for_domains(self, domains: str) -> None:
+        """Servers that get integrated authentication (NTLM, Negotiate) without asking.
+
+        Electron ``ses.allowNTLMCredentialsForDomains(domains)``: a comma-separated list of
+        host patterns (``"*example.com, *foobar.com"``, ``"*"`` for all). Chromium's
+        ``--auth-server-allowlist``, read at start: on a running session this relaunches
+        its browser as :meth:`set_ssl_config` does.
+
+        Raises:
+            TypeError: ``domains`` is not a str.
+        """
+        self._set_process_setting("ntlm", _network.ntlm_flags(domains))
+        await self._apply_process_settings()
+
+    def _set_process_setting(self, key: str, flags: tuple[str, ...]) -> None:
+        if flags:
+            self._process_settings[key] = flags
+        else:
+            self._process_settings.pop(key, None)
 
     # -- storage and caches -------------------------------------------------------------------
 

@@ -273,13 +273,21 @@ async def _clear_auth_cache(session: Session, host: Host) -> None:
     cookies._mute(snapshot)
     try:
         await remove_browsing_data(session, {"since": 0}, {"cookies": True})
-        # A cookie written meanwhile (a page, a concurrent set) is newer than the snapshot.
-        now = (await host.call("Storage.getCookies")).get("cookies", [])
+        await restore_cookies(session, host, snapshot)
     except BaseException:
         cookies._unmute(snapshot)
         raise
+
+
+async def restore_cookies(session: Session, host: Host, snapshot: list[dict[str, Any]]) -> None:
+    """Put back the cookies of ``snapshot`` (CDP ``Network.Cookie`` dicts) the store lacks.
+
+    A cookie written since the snapshot (a page, a concurrent set) is newer and stays.
+    Muted: ``cookies.on("changed")`` does not report the restored ones.
+    """
+    now = (await host.call("Storage.getCookies")).get("cookies", [])
     written = {_identity(c) for c in now}
-    restore, skipped = [], []
+    restore, entries, skipped = [], [], []
     for cookie in snapshot:
         if _identity(cookie) in written:
             skipped.append(cookie)
@@ -287,10 +295,12 @@ async def _clear_auth_cache(session: Session, host: Host) -> None:
         entry = {key: cookie[key] for key in _RESTORED_FIELDS if key in cookie}
         if not cookie.get("session"):
             entry["expires"] = cookie["expires"]
-        restore.append(entry)
-    cookies._unmute(skipped)
-    if restore:
-        await host.call("Storage.setCookies", {"cookies": restore})
+        restore.append(cookie)
+        entries.append(entry)
+    session.cookies._unmute(skipped)
+    if entries:
+        session.cookies._mute(restore)
+        await host.call("Storage.setCookies", {"cookies": entries})
 
 
 async def worker_target(session: Session) -> tuple[Host, str]:
