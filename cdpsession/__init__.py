@@ -18,6 +18,7 @@ from ._errors import TargetClosedError as TargetClosedError
 from ._errors import UnsupportedError as UnsupportedError
 from ._events import Event as Event
 from ._events import EventWaiter as EventWaiter
+from ._net_internals import NetworkError as NetworkError
 from ._session import Session as Session
 from ._session import SessionModule as SessionModule
 from ._storage import ClearDataError as ClearDataError
@@ -37,6 +38,7 @@ __all__ = [
     "JavaScriptError",
     "LaunchError",
     "NavigationError",
+    "NetworkError",
     "ProtocolError",
     "Session",
     "SessionModule",

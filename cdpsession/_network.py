@@ -23,6 +23,7 @@ __all__ = [
     "EmulationCommands",
     "check_emulation_options",
     "check_preconnect_options",
+    "check_resolve_host_options",
     "emulation_commands",
     "ntlm_flags",
     "preconnect_js",
@@ -232,3 +233,54 @@ def ntlm_flags(domains: Any) -> tuple[str, ...]:
         raise ValueError("domains must not contain control characters")
     listed = ",".join(part.strip() for part in domains.split(",") if part.strip())
     return (f"--auth-server-allowlist={listed}",) if listed else ()
+
+
+_RESOLVE_KEYS = {
+    "queryType": "queryType",
+    "query_type": "queryType",
+    "source": "source",
+    "cacheUsage": "cacheUsage",
+    "cache_usage": "cacheUsage",
+    "secureDnsPolicy": "secureDnsPolicy",
+    "secure_dns_policy": "secureDnsPolicy",
+}
+_RESOLVE_CHOICES = {
+    "queryType": ("A", "AAAA"),
+    "source": ("any", "system", "dns", "mdns", "localOnly"),
+    "cacheUsage": ("allowed", "staleAllowed", "disallowed"),
+    "secureDnsPolicy": ("allow", "disable"),
+}
+_RESOLVE_UNSUPPORTED = {
+    ("source", "mdns"): "no way to ask Chromium's resolver for multicast DNS alone",
+    ("source", "localOnly"): "no way to ask Chromium's resolver to answer from its cache only",
+    ("secureDnsPolicy", "disable"): (
+        "no way to make Chromium's resolver skip secure DNS for one lookup"
+    ),
+}
+
+
+def check_resolve_host_options(host: Any, options: Any) -> tuple[str, dict[str, str]]:
+    """Electron's ``resolveHost(host, options)`` arguments, with defaults filled in.
+
+    Raises:
+        TypeError: ``host`` not a str, an unknown option, an option that is not a str.
+        ValueError: an option value that is not one of Electron's (Electron ignores those
+            silently: a typo like ``queryType: "AAA"`` would ask for both families).
+        UnsupportedError: ``source`` ``mdns`` or ``localOnly``, ``secureDnsPolicy``
+            ``disable``.
+    """
+    if not isinstance(host, str):
+        raise TypeError(f"host must be a str, not {type(host).__name__}")
+    opts = check_options(options, _RESOLVE_KEYS, arg="options", what="resolve_host option")
+    out = {"source": "any", "cacheUsage": "allowed", "secureDnsPolicy": "allow"}
+    for key, value in opts.items():
+        if not isinstance(value, str):
+            raise TypeError(f"{key} must be a str, not {type(value).__name__}")
+        choices = _RESOLVE_CHOICES[key]
+        if value not in choices:
+            raise ValueError(f"{key} must be one of {', '.join(choices)}, not {value!r}")
+        why = _RESOLVE_UNSUPPORTED.get((key, value))
+        if why is not None:
+            raise UnsupportedError(f"resolve_host({key}={value!r})", why)
+        out[key] = value
+    return host, out

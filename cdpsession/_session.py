@@ -15,6 +15,7 @@ from ._cdp.generated import network, page, runtime
 from ._cookies import Cookies
 from ._errors import BrowserClosedError
 from ._events import EventEmitter
+from ._net_internals import NetworkError
 from ._registry import (
     check_from_path,
     check_partition,
@@ -421,6 +422,43 @@ class Session(EventEmitter):
         host = self._host
         if host is not None and host.alive:
             await (await host.net_internals()).clear_host_cache()
+
+    async def resolve_host(
+        self, host: str, options: dict[str, Any] | None = None
+    ) -> dict[str, list[dict[str, str]]]:
+        """Resolve ``host`` as the session's requests would (Electron ``ses.resolveHost``).
+
+        Returns Electron's shape, ``{"endpoints": [{"address": "10.0.0.1", "family":
+        "ipv4"}, ...]}``, in Chromium's order. The answer comes from the session's own host
+        resolver (its cache, ``--host-resolver-rules`` and secure DNS settings included),
+        through its ``chrome://net-internals``. ``options``: ``queryType`` (``"A"`` or
+        ``"AAAA"``: the addresses of that family; Chromium asks DNS for both, or only for A
+        when the machine has no IPv6 route), ``source`` (``"any"``, ``"system"``, ``"dns"``:
+        Chromium's resolver picks), ``cacheUsage`` (``"allowed"``, ``"staleAllowed"``;
+        ``"disallowed"`` empties the session's host cache first), ``secureDnsPolicy``
+        (``"allow"``).
+
+        Raises:
+            NetworkError: Chromium's error, e.g. ``net::ERR_NAME_NOT_RESOLVED`` (also when
+                no address of ``queryType`` exists).
+            TypeError, ValueError: bad arguments.
+            UnsupportedError: ``source`` ``"mdns"`` or ``"localOnly"``, ``secureDnsPolicy``
+                ``"disable"``.
+        """
+        name, opts = _network.check_resolve_host_options(host, options)
+        internals = await (await self._ensure_host()).net_internals()
+        if opts["cacheUsage"] == "disallowed":
+            await internals.clear_host_cache()
+        endpoints = [
+            {"address": address, "family": "ipv6" if ":" in address else "ipv4"}
+            for address in await internals.resolve_host(name)
+        ]
+        wanted = {"A": "ipv4", "AAAA": "ipv6"}.get(opts.get("queryType", ""))
+        if wanted is not None:
+            endpoints = [e for e in endpoints if e["family"] == wanted]
+            if not endpoints:
+                raise NetworkError("net::ERR_NAME_NOT_RESOLVED", name)
+        return {"endpoints": endpoints}
 
     async def preconnect(self, options: dict[str, Any]) -> None:
         """Open a connection to an origin ahead of time (Electron ``ses.preconnect(options)``).

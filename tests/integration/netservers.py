@@ -818,3 +818,89 @@ class _SiteHandler(_QuietHandler):
                 [("WWW-Authenticate", 'Basic realm="site"'), ("Content-Type", "text/plain")],
                 b"authentication required",
             )
+
+
+class DohServer(_LoopbackServer):
+    """A DNS-over-HTTPS server (RFC 8484, GET and POST) answering from ``records``.
+
+    ``records`` maps lower-case names to IPv4 addresses (A records, TTL ``ttl``); AAAA and
+    other types of a known name get an empty answer, unknown names NXDOMAIN. ``queries`` logs
+    ``(name, type)`` of every question. Chromium is pointed at it by its Local State prefs
+    (:meth:`local_state`) and trusts its leaf by SPKI hash (``spki``).
+    """
+
+    def __init__(self, *, ca: trustme.CA, ttl: int = 300) -> None:
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.set_alpn_protocols(["http/1.1"])
+        leaf = ca.issue_cert("127.0.0.1")
+        leaf.configure_cert(context)
+        self.spki = spki_sha256_b64(leaf.cert_chain_pems[0].bytes())
+        self.records: dict[str, list[str]] = {}
+        self.ttl = ttl
+        self._queries: list[tuple[str, int]] = []
+        self._httpd = _Httpd("doh", lambda r, a, s: _DohHandler(self, r, a, s), tls=context)
+        self.template = f"https://127.0.0.1:{self.port}/dns-query{{?dns}}"
+
+    @property
+    def queries(self) -> list[tuple[str, int]]:
+        with self._httpd.lock:
+            return list(self._queries)
+
+    def local_state(self) -> dict[str, Any]:
+        """Chromium ``Local State`` prefs that make a profile resolve only through this server."""
+        return {"dns_over_https": {"mode": "secure", "templates": self.template}}
+
+    def answer(self, query: bytes) -> bytes:
+        """The DNS response to one DNS query message."""
+        if len(query) < 12:
+            raise ValueError("short DNS message")
+        labels, at = [], 12
+        while query[at]:
+            length = query[at]
+            labels.append(query[at + 1 : at + 1 + length].decode("ascii").lower())
+            at += 1 + length
+        question_end = at + 5
+        qtype = int.from_bytes(query[at + 1 : at + 3], "big")
+        name = ".".join(labels)
+        with self._httpd.lock:
+            self._queries.append((name, qtype))
+            addresses = list(self.records.get(name, ()))
+        known = name in self.records
+        answers = [a for a in addresses if qtype == 1]
+        flags = 0x8180 if known else 0x8183  # response, recursion; NOERROR or NXDOMAIN
+        header = (
+            query[:2]
+            + flags.to_bytes(2, "big")
+            + (1).to_bytes(2, "big")
+            + len(answers).to_bytes(2, "big")
+            + bytes(4)
+        )
+        body = b"".join(
+            b"\xc0\x0c\x00\x01\x00\x01"
+            + self.ttl.to_bytes(4, "big")
+            + b"\x00\x04"
+            + ipaddress.IPv4Address(a).packed
+            for a in answers
+        )
+        return header + query[12:question_end] + body
+
+
+class _DohHandler(_QuietHandler):
+    def __init__(self, owner: DohServer, request: Any, client_address: Any, server: _Httpd) -> None:
+        self.owner = owner
+        super().__init__(request, client_address, server)
+
+    def _reply_dns(self, query: bytes) -> None:
+        try:
+            response = self.owner.answer(query)
+        except (ValueError, IndexError, UnicodeDecodeError):
+            self.reply(400, [("Content-Type", "text/plain")], b"bad DNS message")
+            return
+        self.reply(200, [("Content-Type", "application/dns-message")], response)
+
+    def do_GET(self) -> None:
+        query = urllib.parse.parse_qs(urllib.parse.urlsplit(self.path).query).get("dns", [""])[0]
+        self._reply_dns(base64.urlsafe_b64decode(query + "=" * (-len(query) % 4)))
+
+    def do_POST(self) -> None:
+        self._reply_dns(_read_body(self.rfile, self.lower_headers()))
