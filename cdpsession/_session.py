@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import ipaddress
 import json
 import os
 import shutil
@@ -446,6 +447,9 @@ class Session(EventEmitter):
                 ``"disable"``.
         """
         name, opts = _network.check_resolve_host_options(host, options)
+        with contextlib.suppress(ValueError):
+            # An IPv6 literal, as the resolver takes it in a URL: bracketed, canonical.
+            name = f"[{ipaddress.IPv6Address(name.removeprefix('[').removesuffix(']'))}]"
         internals = await (await self._ensure_host()).net_internals()
         if opts["cacheUsage"] == "disallowed":
             await internals.clear_host_cache()

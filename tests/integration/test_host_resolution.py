@@ -108,9 +108,10 @@ async def test_resolve_host_literals_and_localhost(app: cdpsession.App) -> None:
         assert await ses.resolve_host("127.0.0.1") == {
             "endpoints": [{"address": "127.0.0.1", "family": "ipv4"}]
         }
-        assert await ses.resolve_host("[::1]") == {
-            "endpoints": [{"address": "::1", "family": "ipv6"}]
-        }
+        for literal in ("[::1]", "::1", "0:0::1"):
+            assert await ses.resolve_host(literal) == {
+                "endpoints": [{"address": "::1", "family": "ipv6"}]
+            }
         local = await ses.resolve_host("localhost")
         assert {e["address"] for e in local["endpoints"]} == {"127.0.0.1", "::1"}
         assert await ses.resolve_host("localhost", {"queryType": "A"}) == {
