@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 import trio
 
-from . import _login, _network, _storage
+from . import _login, _network, _proxy, _storage
 from ._cdp.generated import network, page, runtime
 from ._cookies import Cookies
 from ._errors import BrowserClosedError
@@ -102,6 +102,7 @@ class Session(EventEmitter):
         self._web_contents: dict[str, WebContents] = {}
         self._cookies = Cookies(self)
         self._login = _login.Login(self)
+        self._proxy = _proxy.Proxy(self)
         self._emulation: dict[str, Any] | None = None
         self._emulation_lock = trio.Lock()
         # Per-process settings, as Chromium flags: {"ssl": (...), "ntlm": (...)}.
@@ -215,6 +216,8 @@ class Session(EventEmitter):
         host.on_target_detached(self._on_target_detached)
         if self._login.wanted():
             await self._login.sync(host)
+        # Before the first page: its first request already goes where it should.
+        await self._proxy.apply(host)
         # Before the first page: a cookie change made by it is seen.
         await self._cookies._settle(host)
 
@@ -397,6 +400,67 @@ class Session(EventEmitter):
             host = self._host
             if host is not None and host.alive:
                 await host.broadcast(lambda target: _network.emulation_commands(state, target.type))
+
+    # -- proxy ----------------------------------------------------------------------------------
+
+    async def set_proxy(self, config: dict[str, Any]) -> None:
+        """Set the session's proxy (Electron ``ses.setProxy(config)``), at any time.
+
+        ``config``: ``mode`` (``direct``, ``auto_detect``, ``pac_script``, ``fixed_servers``,
+        ``system``; absent: ``pac_script`` when ``pacScript`` is given, else
+        ``fixed_servers``), ``pacScript`` (an http, https, file or data URL), ``proxyRules``
+        (Electron's grammar: ``http=foopy:80;ftp=foopy2``, ``socks5://bar``, failover lists
+        such as ``foopy:80,bar,direct://``), ``proxyBypassRules`` (host patterns,
+        ``.suffix``, IP literals, CIDR blocks, ``<local>``, ``<-loopback>``; loopback is
+        bypassed unless ``<-loopback>`` is given). Takes effect for the session's next
+        request, in this session only; open pages keep their pooled connections (as in
+        Electron: :meth:`close_all_connections` drops them).
+
+        A ``pacScript`` is fetched at once, always direct, and Chromium runs that text; as in
+        Electron it is mandatory: when it cannot be fetched or fails, requests fail
+        (``net::ERR_MANDATORY_PROXY_CONFIGURATION_FAILED``) and :meth:`resolve_proxy`
+        answers ``""``. Rules with failover lists or ``direct://`` reach Chromium as a PAC
+        script made from them, which Chromium does not ask for loopback URLs: with those,
+        ``<-loopback>`` raises :class:`UnsupportedError`. CDP has no proxy command: the
+        helper extension's ``chrome.proxy.settings.set`` does it (loaded on first need).
+
+        Raises:
+            ValueError: Electron's ``"Invalid mode, must be one of direct, auto_detect,
+                pac_script, fixed_servers or system"``; a malformed rule, bypass rule or
+                ``pacScript`` URL (named). The previous config stays in force.
+            TypeError: an unknown key or a value that is not a str.
+            UnsupportedError: ``<-loopback>`` with failover rules.
+        """
+        await self._proxy.set(config)
+
+    async def resolve_proxy(self, url: str) -> str:
+        """Where the session sends a request for ``url`` (Electron ``ses.resolveProxy``).
+
+        Electron's strings: ``"DIRECT"``, ``"PROXY host:port"``, ``"HTTPS host:port"``,
+        ``"SOCKS host:port"`` (SOCKS4), ``"SOCKS5 host:port"``, failover lists joined by
+        ``;`` (``"PROXY foopy:80;PROXY bar:80;DIRECT"``), ``""`` when a mandatory PAC script
+        fails. Computed by cdpsession the way Chromium does (CDP has no such command): the
+        rules, bypass rules and the implicit loopback bypass; PAC scripts (also WPAD's and
+        the system's) run in QuickJS with the standard PAC functions, their name lookups
+        answered by the session's own host resolver. Before any :meth:`set_proxy`, the
+        config is Chromium's: its ``--proxy-*`` flags in ``open_app(extra_args=...)``, else
+        the system's (on Linux without a desktop's settings: ``http_proxy``, ``https_proxy``,
+        ``all_proxy``, ``no_proxy``, ``auto_proxy``, ``SOCKS_SERVER``).
+
+        Raises:
+            ValueError: ``url`` is not a URL a proxy applies to.
+            UnsupportedError: system mode on a desktop whose own proxy settings Chromium reads.
+        """
+        return await self._proxy.resolve(url)
+
+    async def force_reload_proxy_config(self) -> None:
+        """Fetch the PAC script again and reset the proxy service.
+
+        Electron ``ses.forceReloadProxyConfig()``: the ``pacScript`` (or WPAD's, or the
+        system's) is fetched again, for the browser and for :meth:`resolve_proxy`; Chromium's
+        proxy service is reset (``chrome://net-internals``' "Re-apply settings").
+        """
+        await self._proxy.force_reload()
 
     # -- connections --------------------------------------------------------------------------
 
