@@ -331,3 +331,70 @@ async def test_bad_config_keeps_the_previous_one(
         assert await _text(page, "http://site.test/a") == "via P1 http://site.test/a"
         with pytest.raises(ValueError, match="not a url"):
             await ses.resolve_proxy("not a url")
+
+
+async def test_system_mode_follows_the_environment(
+    data_dir: str,
+    origin: Server,
+    proxies: tuple[HttpProxy, HttpProxy],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    p1, _ = proxies
+    for name in ("XDG_CURRENT_DESKTOP", "DESKTOP_SESSION", "KDE_FULL_SESSION"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("http_proxy", p1.url)
+    monkeypatch.setenv("no_proxy", "skip.test")
+    rules = f"--host-resolver-rules=MAP *.test 127.0.0.1:{origin.port}"
+    async with cdpsession.open_app(data_dir, extra_args=[rules]) as app:
+        ses = app.session.from_partition("system")
+        with trio.fail_after(60):
+            assert await ses.resolve_proxy("http://site.test/") == f"PROXY {p1.address}"
+            assert await ses.resolve_proxy("http://a.skip.test/") == "DIRECT"
+            page = await ses.open_page()
+            assert await _text(page, "http://site.test/a") == "via P1 http://site.test/a"
+            assert await _text(page, "http://a.skip.test/a") == "direct /a"
+            await ses.set_proxy({"mode": "direct"})
+            assert await _text(page, "http://site.test/b") == "direct /b"
+            await ses.set_proxy({"mode": "system"})
+            assert await _text(page, "http://site.test/c") == "via P1 http://site.test/c"
+
+
+async def test_flags_given_to_chromium_are_the_starting_config(
+    data_dir: str, proxies: tuple[HttpProxy, HttpProxy]
+) -> None:
+    p1, _ = proxies
+    flags = [f"--proxy-server={p1.address}", "--proxy-bypass-list=*.skip.test"]
+    async with cdpsession.open_app(data_dir, extra_args=flags) as app:
+        ses = app.session.from_partition("flags")
+        with trio.fail_after(60):
+            assert await ses.resolve_proxy("http://site.test/") == f"PROXY {p1.address}"
+            assert await ses.resolve_proxy("http://a.skip.test/") == "DIRECT"
+            page = await ses.open_page()
+            assert await _text(page, "http://site.test/a") == "via P1 http://site.test/a"
+
+
+async def test_pac_script_from_a_file_and_its_dns_lookups(
+    net_app: cdpsession.App, proxies: tuple[HttpProxy, HttpProxy], tmp_path: Any
+) -> None:
+    p1, _ = proxies
+    # dnsResolve goes through the session's resolver, as in the browser: *.test maps to
+    # 127.0.0.1 by the app's --host-resolver-rules.
+    pac = tmp_path / "proxy.pac"
+    pac.write_text(
+        "function FindProxyForURL(url, host) {"
+        f" if (dnsResolve(host) == '127.0.0.1' && isResolvable(host)) return 'PROXY {p1.address}';"
+        " return 'DIRECT'; }"
+    )
+    ses = net_app.session.from_partition("pac-file")
+    with trio.fail_after(60):
+        await ses.set_proxy({"pacScript": pac.as_uri()})
+        assert await ses.resolve_proxy("http://site.test/a") == f"PROXY {p1.address}"
+        assert await ses.resolve_proxy("http://nowhere.invalid/a") == "DIRECT"
+        page = await ses.open_page()
+        assert await _text(page, "http://site.test/a") == "via P1 http://site.test/a"
+
+        await ses.set_proxy({"pacScript": (tmp_path / "missing.pac").as_uri()})
+        assert await ses.resolve_proxy("http://site.test/a") == ""
+        assert await _text(page, "http://site.test/b") == (
+            "net::ERR_MANDATORY_PROXY_CONFIGURATION_FAILED"
+        )
