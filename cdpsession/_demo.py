@@ -1,4 +1,4 @@
-"""``cdpsession demo``: partitions, persistence, the user agent and cookies, on loopback."""
+"""``cdpsession demo``: partitions, persistence, the user agent, cookies, proxies, on loopback."""
 
 from __future__ import annotations
 
@@ -53,6 +53,31 @@ class _DemoHandler(http.server.BaseHTTPRequestHandler):
         self.wfile.write(body)
 
 
+class _DemoProxy(http.server.BaseHTTPRequestHandler):
+    """A forward proxy that answers requests itself: the page text names the proxy."""
+
+    protocol_version = "HTTP/1.1"
+    name = "proxy"
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+    def do_GET(self) -> None:
+        body = f"via {self.name}".encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "text/plain")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+
+def _serve(handler: type[http.server.BaseHTTPRequestHandler]) -> http.server.ThreadingHTTPServer:
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server
+
+
 _READ_JS = "JSON.stringify([document.cookie, localStorage.getItem('who')])"
 
 
@@ -74,12 +99,10 @@ async def run_demo(out: Any = None) -> int:
 
     out = out or sys.stdout
     seen: list[tuple[str, str, str]] = []
-    handler = type("Handler", (_DemoHandler,), {"seen": seen})
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    base = f"http://127.0.0.1:{server.server_address[1]}"
+    server = _serve(type("Handler", (_DemoHandler,), {"seen": seen}))
+    proxies = [_serve(type("Proxy", (_DemoProxy,), {"name": name})) for name in ("A", "B")]
+    port = server.server_address[1]
+    base = f"http://127.0.0.1:{port}"
     data_dir = tempfile.mkdtemp(prefix="cdpsession-demo-")
     rows: list[tuple[str, str, str, str]] = []
     checks: list[tuple[str, bool]] = []
@@ -103,6 +126,7 @@ async def run_demo(out: Any = None) -> int:
             await page.close()
             ua_server = next((ua, lang) for path, ua, lang in seen if path == "/read")
             cookie_rows, events, cleared = await _cookies_tour(app, base)
+        proxy_rows, agreed, latency = await _network_tour(data_dir, port, proxies)
         async with open_app(data_dir) as app:
             second = {}
             for label, partition in _LABELS:
@@ -110,8 +134,9 @@ async def run_demo(out: Any = None) -> int:
                 cookie, stored = second[partition]
                 rows.append(("after reopen", label, cookie or "-", stored or "-"))
     finally:
-        server.shutdown()
-        server.server_close()
+        for srv in (server, *proxies):
+            srv.shutdown()
+            srv.server_close()
         shutil.rmtree(data_dir, ignore_errors=True)
 
     checks.append(
@@ -148,6 +173,20 @@ async def run_demo(out: Any = None) -> int:
     )
     checks.append(("cookies 'changed' saw every change, with Electron's causes", events == _EVENTS))
     checks.append(("clear_storage_data removed every cookie", cleared == []))
+    checks.append(
+        (
+            "each proxy switch took effect on the open page",
+            [went for _, _, went, _ in proxy_rows]
+            == ["direct", "via A", "via B", "direct", "via A"],
+        )
+    )
+    checks.append(
+        (
+            "resolve_proxy agreed with where each request went",
+            agreed,
+        )
+    )
+    checks.append(("network emulation added 300 ms of latency", latency >= 300))
 
     _table(out, ("when", "session", "cookie", "localStorage"), rows)
     print(file=out)
@@ -157,6 +196,12 @@ async def run_demo(out: Any = None) -> int:
     for line in events:
         print(f"  {line}", file=out)
     print(f"after clear_storage_data({{'storages': ['cookies']}}): {cleared}", file=out)
+    print(file=out)
+    print("live proxy switches on one open page (ses.set_proxy, then ses.resolve_proxy):", file=out)
+    _table(out, ("set_proxy", "url", "the page got", "resolve_proxy"), proxy_rows)
+    print(
+        f"fetch time under enable_network_emulation({{'latency': 300}}): {latency:.0f} ms", file=out
+    )
     print(file=out)
     print(f"user agent the server saw:  {ua_server[0]}", file=out)
     print(f"Accept-Language it saw:     {ua_server[1]}", file=out)
@@ -209,6 +254,52 @@ async def _cookies_tour(
     await page.close()
     left: list[dict[str, Any]] = await ses.cookies.get({})
     return rows, events, left
+
+
+async def _network_tour(
+    data_dir: str, port: int, proxies: list[http.server.ThreadingHTTPServer]
+) -> tuple[list[tuple[str, str, str, str]], bool, float]:
+    """Proxy switches on a live page, each checked with resolve_proxy; network emulation."""
+    a, b = (f"127.0.0.1:{p.server_address[1]}" for p in proxies)
+    expected = {"direct": "DIRECT", "via A": f"PROXY {a}", "via B": f"PROXY {b}"}
+    pac = f"function FindProxyForURL(url, host) {{ return 'PROXY {a}; DIRECT'; }}"
+    steps: list[tuple[str, dict[str, str], str]] = [
+        ("(none)", {}, "http://www.shop.test/read"),
+        ("proxyRules: A", {"proxyRules": a}, "http://www.shop.test/read"),
+        (
+            "http=B, bypass .static.test",
+            {"proxyRules": f"http={b}", "proxyBypassRules": ".static.test"},
+            "http://www.shop.test/read",
+        ),
+        (
+            "http=B, bypass .static.test",
+            {"proxyRules": f"http={b}", "proxyBypassRules": ".static.test"},
+            "http://img.static.test/read",
+        ),
+        ("pacScript (data: URL)", {"pacScript": "data:," + pac}, "http://www.shop.test/read"),
+    ]
+    rows = []
+    # Names under .test reach the demo site when the browser connects to them directly.
+    rules = f"--host-resolver-rules=MAP *.test 127.0.0.1:{port}"
+    async with open_app(data_dir, extra_args=[rules]) as app:
+        ses = app.session.from_partition("proxied")
+        page = await ses.open_page()
+        for label, config, url in steps:
+            if config:
+                await ses.set_proxy(config)
+            await page.load_url(url)
+            text = await page.execute_java_script("document.body.innerText")
+            went = text if text.startswith("via ") else "direct"
+            rows.append((label, url, went, await ses.resolve_proxy(url)))
+        await ses.set_proxy({"mode": "direct"})
+        await ses.enable_network_emulation({"latency": 300})
+        latency: float = await page.execute_java_script(
+            "(async () => { const t = performance.now();"
+            " await (await fetch('/read', {cache: 'no-store'})).text();"
+            " return performance.now() - t; })()"
+        )
+    agreed = all(said.split(";")[0] == expected[went] for _, _, went, said in rows)
+    return rows, agreed, latency
 
 
 def _table(out: Any, header: tuple[str, ...], rows: Sequence[tuple[str, ...]]) -> None:
