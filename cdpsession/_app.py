@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from typing import TYPE_CHECKING, Any
@@ -21,6 +22,8 @@ from ._session import SessionModule
 if TYPE_CHECKING:
     from ._host import Host
     from ._session import Session
+
+log = logging.getLogger("cdpsession")
 
 
 # What navigator.userAgentData reports, so a user-agent override keeps the real client hints
@@ -66,6 +69,7 @@ class App(EventEmitter):
         self._ram_dir = ram_backed_temp_root()
         self._hosts: set[Host] = set()
         self._closed = False
+        self._failed = False
         self._hints: dict[str, Any] | None = None
         self._hints_lock = trio.Lock()
         self.session = SessionModule(self)
@@ -114,7 +118,22 @@ class App(EventEmitter):
         return hints
 
     def _spawn(self, fn: Callable[[], Awaitable[None]]) -> None:
-        self._nursery.start_soon(fn)
+        self._nursery.start_soon(self._background, fn)
+
+    async def _background(self, fn: Callable[[], Awaitable[None]]) -> None:
+        # The first failure of a listener or background task ends the app and comes out of
+        # open_app as itself; failures that follow while it ends are logged, not grouped
+        # with it (``except SomeError`` around open_app keeps working).
+        try:
+            await fn()
+        except trio.Cancelled:
+            raise
+        except BaseException as exc:
+            if self._failed:
+                log.error("another listener or task failed as the app ended", exc_info=exc)
+                return
+            self._failed = True
+            raise
 
     def _check_open(self) -> None:
         if self._closed:

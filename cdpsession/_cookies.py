@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import ipaddress
 import json
+import math
+import re
 import time
 import urllib.parse
 from typing import TYPE_CHECKING, Any
@@ -20,9 +22,10 @@ from typing import TYPE_CHECKING, Any
 import trio
 from publicsuffixlist import PublicSuffixList
 
-from ._errors import BrowserClosedError
+from ._errors import BrowserClosedError, ProtocolError
 from ._events import Event, EventEmitter, Listener
 from ._options import check_options
+from ._url import canonical_url, ip_literal
 
 if TYPE_CHECKING:
     from ._host import Host
@@ -121,37 +124,25 @@ class CookieURL:
 
     @classmethod
     def parse(cls, url: str) -> CookieURL | None:
-        """None when Chromium would call the URL invalid (no scheme, no host)."""
-        try:
-            parts = urllib.parse.urlsplit(url)
-            hostname = parts.hostname
-            port = parts.port  # a malformed port makes the URL invalid
-        except ValueError:
+        """None when Chromium would call the URL invalid (no scheme, no host).
+
+        Read as the browser reads it (:func:`~._url.canonical_url`): a backslash is a
+        slash, IPv4 addresses in any form, UTS 46 names, a trailing dot kept, the path
+        percent-encoded.
+        """
+        match = re.match(r"\s*([A-Za-z][A-Za-z0-9+.\-]*):", url)
+        if match is None:
             return None
-        scheme = parts.scheme.lower()
-        if not scheme or not scheme[0].isalpha():
-            return None
+        scheme = match.group(1).lower()
         if scheme not in _COOKIE_SCHEMES:
-            return cls(scheme, hostname or "", parts.path or "/", is_ip=False)
-        if not hostname:
-            return None
-        host = hostname.rstrip(".") if hostname != "." else hostname
-        is_ip = False
+            return cls(scheme, "", "/", is_ip=False)
         try:
-            address = ipaddress.ip_address(host)
+            canonical = canonical_url(url)
         except ValueError:
-            canonical = _canonical_host(host)
-            if canonical is None:
-                return None
-            host = canonical
-        else:
-            if "%" in host:  # an IPv6 zone: no URL host
-                return None
-            is_ip = True
-            host = f"[{address.compressed}]" if address.version == 6 else address.compressed
-        if port is None:
-            port = 443 if scheme in _SECURE_SCHEMES else 80
-        return cls(scheme, host, _remove_dot_segments(parts.path or "/"), is_ip=is_ip, port=port)
+            return None
+        host = canonical.host
+        is_ip = host.startswith("[") or ip_literal(host) is not None
+        return cls(scheme, host, canonical.path, is_ip=is_ip, port=canonical.effective_port)
 
     @property
     def trustworthy(self) -> bool:
@@ -164,46 +155,6 @@ class CookieURL:
         if self.is_ip:
             return ipaddress.ip_address(host.strip("[]")).is_loopback
         return False
-
-
-_HOST_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789-_.")
-
-
-def _canonical_host(host: str) -> str | None:
-    """A domain name lower-cased and IDNA-encoded as a URL host, None if it cannot be one."""
-    try:
-        ascii_host = host.encode("idna").decode("ascii").lower()
-        for label in ascii_host.split("."):
-            if label.startswith("xn--"):
-                label.encode("ascii").decode("idna")
-    except UnicodeError:
-        return None
-    if not ascii_host or not set(ascii_host) <= _HOST_CHARS:
-        return None
-    last = ascii_host.rsplit(".", 1)[-1]
-    if last.isdigit() or last.startswith("0x"):
-        return None  # numeric: only a valid IPv4 address could be this host
-    return ascii_host
-
-
-def _remove_dot_segments(path: str) -> str:
-    # RFC 3986 5.2.4, as URL parsers apply it to request paths.
-    out: list[str] = []
-    segments = path.split("/")
-    for i, segment in enumerate(segments):
-        last = i == len(segments) - 1
-        if segment == ".":
-            if last:
-                out.append("")
-        elif segment == "..":
-            if len(out) > 1:
-                out.pop()
-            if last:
-                out.append("")
-        else:
-            out.append(segment)
-    result = "/".join(out)
-    return result if result.startswith("/") else "/" + result
 
 
 def _registrable(host: str) -> str:
@@ -286,13 +237,23 @@ def check_cookie_details(details: Any, now: float | None = None) -> dict[str, An
             raise TypeError(f"cookie details: {key!r} must be a str, not {type(value).__name__}")
         if key in _BOOL_KEYS and not isinstance(value, bool):
             raise TypeError(f"cookie details: {key!r} must be a bool, not {type(value).__name__}")
+    for key in _STR_KEYS & opts.keys():
+        try:
+            opts[key].encode("utf-8")
+        except UnicodeEncodeError:
+            raise ValueError(f"cookie details: {key!r} is not valid Unicode") from None
     expiry = opts.get("expirationDate")
     if expiry is not None and (isinstance(expiry, bool) or not isinstance(expiry, int | float)):
         raise TypeError(
             f"cookie details: 'expirationDate' must be a number, not {type(expiry).__name__}"
         )
-    if expiry is not None and expiry != expiry:  # noqa: PLR0124 - NaN
-        raise ValueError("cookie details: 'expirationDate' must be a number, not NaN")
+    if expiry is not None:
+        try:
+            expiry = float(expiry)
+        except OverflowError:  # an int too big for a float: as far as it goes
+            expiry = math.inf if expiry > 0 else -math.inf
+        if math.isnan(expiry):
+            raise ValueError("cookie details: 'expirationDate' must be a number, not NaN")
     if "url" not in opts:
         raise ValueError("Missing required option 'url'")
     same_site = opts.get("sameSite", "lax")
@@ -309,7 +270,12 @@ def check_cookie_details(details: Any, now: float | None = None) -> dict[str, An
     raw_domain = opts.get("domain", "")
     raw_path = opts.get("path", "")
     reasons: list[str] = []
-    if _bad_token(name, name=True) or _bad_token(value, name=False) or (not name and "=" in value):
+    if (
+        _bad_token(name, name=True)
+        or _bad_token(value, name=False)
+        or (not name and "=" in value)
+        or "\t" in name  # Chromium refuses a tab in a name it is given (not in a value)
+    ):
         reasons.append(_DISALLOWED_CHARACTER)
     if any(ord(ch) < 0x20 or ord(ch) == 0x7F for ch in raw_path + raw_domain):
         reasons.append(_DISALLOWED_CHARACTER)
@@ -328,12 +294,15 @@ def check_cookie_details(details: Any, now: float | None = None) -> dict[str, An
         raise _fail([*reasons, _INVALID_DOMAIN])
     if raw_path:
         safe = urllib.parse.quote(raw_path, safe="/:@!$&'()*+,;=-._~%")
-        if not raw_path.startswith("/") or safe != raw_path:
+        if not raw_path.startswith("/") or safe != raw_path or ";" in raw_path:
             raise _fail([_FAILURE_TO_STORE])
         path = raw_path
     else:
         path = _default_path(url)
-    lowered = name.lower()
+    # A nameless cookie is read by browsers as "value" alone: it may not look prefixed.
+    lowered = (name or value).lower()
+    if not name and lowered.startswith(("__secure-", "__host-")):
+        raise _fail([_INVALID_PREFIX])
     if lowered.startswith("__secure-") and not (secure and url.trustworthy):
         raise _fail([_INVALID_PREFIX])
     if lowered.startswith("__host-") and not (
@@ -361,7 +330,9 @@ def check_cookie_details(details: Any, now: float | None = None) -> dict[str, An
         entry["sameSite"] = _SAME_SITE_TO_CDP[same_site]
     if expiry is not None:
         current = time.time() if now is None else now
-        entry["expires"] = float(min(expiry, current + _MAX_AGE_S))
+        # CDP reads a negative expiry as "a session cookie"; Chromium (and Electron) read
+        # it as long expired: the cookie is not stored and replaces an existing one.
+        entry["expires"] = max(min(expiry, current + _MAX_AGE_S), 1.0)
     return entry
 
 
@@ -452,6 +423,8 @@ def matches(cookie: dict[str, Any], flt: dict[str, Any]) -> bool:
         return False
     if "path" in flt and flt["path"] != cookie["path"]:
         return False
+    # Host names are case-insensitive (Electron compares the filter as given, so an
+    # upper-case filter finds nothing there; nobody relies on that).
     if "domain" in flt and not domain_match(cookie["domain"], flt["domain"].lower()):
         return False
     for key in ("secure", "httpOnly", "session"):
@@ -480,25 +453,16 @@ class ChangeTracker:
 
     def __init__(self) -> None:
         self._overwritten: dict[tuple[str, str, str], dict[str, Any]] = {}
-        # Changes cdpsession makes and undoes itself (clear_auth_cache): (cookie, removed)
-        # pairs not to report, until a deadline.
-        self._muted: dict[tuple[str, bool], float] = {}
+        # Cookies cdpsession puts back itself (a relaunch restores the session cookies):
+        # their insertion is not a change, until a deadline.
+        self._muted: dict[str, float] = {}
 
-    def mute(self, cookies: list[dict[str, Any]], seconds: float = 5.0) -> None:
-        """Do not report the removal and the re-insertion of these (Electron-shape) cookies."""
+    def mute_inserts(self, cookies: list[dict[str, Any]], seconds: float = 5.0) -> None:
+        """Do not report the next insertion of these (Electron-shape) cookies."""
         now = time.monotonic()
         self._muted = {k: t for k, t in self._muted.items() if t > now}
         for cookie in cookies:
-            text = _muted_key(cookie)
-            self._muted[(text, True)] = now + seconds
-            self._muted[(text, False)] = now + seconds
-
-    def unmute(self, cookies: list[dict[str, Any]]) -> None:
-        """Undo :meth:`mute` for these cookies."""
-        for cookie in cookies:
-            text = _muted_key(cookie)
-            self._muted.pop((text, True), None)
-            self._muted.pop((text, False), None)
+            self._muted[_muted_key(cookie)] = now + seconds
 
     def classify(self, payload: str) -> tuple[dict[str, Any], str, bool] | None:
         """The change a binding payload reports, or None (muted or malformed)."""
@@ -509,7 +473,11 @@ class ChangeTracker:
             cause = str(info.get("cause", ""))
         except (ValueError, KeyError, TypeError):
             return None
-        if self._muted and self._muted.pop((_muted_key(cookie), removed), 0) > time.monotonic():
+        if (
+            not removed
+            and self._muted
+            and self._muted.pop(_muted_key(cookie), 0) > time.monotonic()
+        ):
             return None
         key = _identity(cookie)
         if removed:
@@ -597,14 +565,10 @@ class Cookies(EventEmitter):
         elif self.listener_count("changed"):
             await self._watch(host)
 
-    def _mute(self, cdp_cookies: list[dict[str, Any]]) -> None:
-        """Do not report the removal and re-insertion of these cookies (next 5 s)."""
+    def _mute_inserts(self, cdp_cookies: list[dict[str, Any]]) -> None:
+        """Do not report the insertion of these cookies (put back by cdpsession, next 5 s)."""
         if self._watched is not None:
-            self._changes.mute([from_cdp(raw) for raw in cdp_cookies])
-
-    def _unmute(self, cdp_cookies: list[dict[str, Any]]) -> None:
-        """Report these cookies' changes again (the round trip did not happen)."""
-        self._changes.unmute([from_cdp(raw) for raw in cdp_cookies])
+            self._changes.mute_inserts([from_cdp(raw) for raw in cdp_cookies])
 
     def _on_change(self, payload: str) -> None:
         change = self._changes.classify(payload)
@@ -665,7 +629,11 @@ class Cookies(EventEmitter):
         """
         entry = check_cookie_details(details)
         host = await self._host()
-        await host.call("Storage.setCookies", {"cookies": [entry]})
+        try:
+            await host.call("Storage.setCookies", {"cookies": [entry]})
+        except ProtocolError as exc:
+            # Chromium refused what the checks above let through: still a bad cookie.
+            raise _fail([_FAILURE_TO_STORE]) from exc
 
     async def remove(self, url: str, name: str) -> None:
         """Remove the cookies named ``name`` that would be sent to ``url``.

@@ -7,13 +7,19 @@ from collections.abc import Iterator
 
 import trio
 
+from ._errors import BrowserClosedError
+
 
 def single_exception(group: BaseExceptionGroup[BaseException]) -> BaseException | None:
     """The one real exception a nursery's group holds (``Cancelled`` ignored), else None.
 
-    Only the nursery's own level is opened: a group the user raised comes out intact.
+    Several :class:`BrowserClosedError` are one fact (the browser went away under tasks
+    working side by side): the first stands for them. Only the nursery's own level is
+    opened: a group the user raised comes out intact.
     """
     real = [exc for exc in group.exceptions if not isinstance(exc, trio.Cancelled)]
+    if len(real) > 1 and all(isinstance(exc, BrowserClosedError) for exc in real):
+        return real[0]
     return real[0] if len(real) == 1 else None
 
 

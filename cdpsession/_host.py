@@ -35,6 +35,7 @@ from ._cdp.generated import target as cdp_target
 from ._connection import Connection, open_connection
 from ._errors import (
     BrowserClosedError,
+    CDPSessionError,
     LaunchError,
     ProtocolError,
     TargetClosedError,
@@ -435,51 +436,70 @@ class Host:
             return target
 
     async def helper_extension(self) -> HelperExtension:
-        """Load the package's helper extension on first need; return it with its worker."""
+        """Load the package's helper extension on first need; return it with its worker.
+
+        The load is shielded (bounded by ``launch_timeout``): one cut short by a caller's
+        cancellation would leave the extension loaded and the next load would replace its
+        worker under whoever had bound to it.
+
+        Raises:
+            BrowserClosedError: the browser went away.
+            CDPSessionError: the extension's worker did not start in time.
+        """
         async with self._extension_lock:
             ext = self._extension
             if ext is not None and not ext.worker.gone.is_set():
                 return ext
-            # A temp copy: Chromium may write into an unpacked extension's folder, and the
-            # installed package can be read-only.
-            path = os.path.join(self.private_dir, "helper-extension")
-            if not await trio.Path(path).is_dir():
-                await trio.to_thread.run_sync(shutil.copytree, HELPER_EXTENSION_DIR, path)
-            reply = await self.send(extensions.load_unpacked(path=path))
-            ext_id = reply["id"]
-            prefix = f"chrome-extension://{ext_id}/"
-            worker = next(
-                (
-                    t
-                    for t in self.targets.values()
-                    if t.type == "service_worker" and t.url.startswith(prefix)
+            self._extension = None
+            with trio.CancelScope(shield=True), trio.move_on_after(self.config.launch_timeout):
+                self._extension = await self._load_extension()
+            ext = self._extension
+            if ext is None:
+                raise CDPSessionError(
+                    f"the helper extension did not start within {self.config.launch_timeout} s"
+                )
+        await trio.lowlevel.checkpoint_if_cancelled()
+        return ext
+
+    async def _load_extension(self) -> HelperExtension:
+        # A temp copy: Chromium may write into an unpacked extension's folder, and the
+        # installed package can be read-only.
+        path = os.path.join(self.private_dir, "helper-extension")
+        if not await trio.Path(path).is_dir():
+            await trio.to_thread.run_sync(shutil.copytree, HELPER_EXTENSION_DIR, path)
+        reply = await self.send(extensions.load_unpacked(path=path))
+        ext_id = reply["id"]
+        prefix = f"chrome-extension://{ext_id}/"
+        worker = next(
+            (
+                t
+                for t in self.targets.values()
+                if t.type == "service_worker" and t.url.startswith(prefix) and not t.gone.is_set()
+            ),
+            None,
+        )
+        if worker is None:
+            ev = await self.connection.wait_for_event(
+                "Target.attachedToTarget",
+                predicate=lambda e: (
+                    e.params.get("targetInfo", {}).get("type") == "service_worker"
+                    and e.params.get("targetInfo", {}).get("url", "").startswith(prefix)
                 ),
-                None,
             )
-            if worker is None:
-                ev = await self.connection.wait_for_event(
-                    "Target.attachedToTarget",
-                    predicate=lambda e: (
-                        e.params.get("targetInfo", {}).get("type") == "service_worker"
-                        and e.params.get("targetInfo", {}).get("url", "").startswith(prefix)
-                    ),
-                )
-                worker = await self.wait_target(ev.params["targetInfo"]["targetId"])
-            await worker.ready.wait()
-            worker.internal = True
-            # Resumed is not yet run: wait until worker.js has defined its API. Poll from
-            # here: a promise left pending in the worker before its main script ran was seen
-            # to make Chromium abandon the worker's start.
-            while True:
-                probe = await self.send(
-                    runtime.evaluate(expression=_EXTENSION_READY_JS, return_by_value=True),
-                    worker.session_id,
-                )
-                if probe.get("result", {}).get("value") is True:
-                    break
-                await trio.sleep(0.005)
-            self._extension = HelperExtension(ext_id, worker)
-            return self._extension
+            worker = await self.wait_target(ev.params["targetInfo"]["targetId"])
+        await worker.ready.wait()
+        worker.internal = True
+        # Resumed is not yet run: wait until worker.js has defined its API. Poll from here: a
+        # promise left pending in the worker before its main script ran was seen to make
+        # Chromium abandon the worker's start.
+        while True:
+            probe = await self.send(
+                runtime.evaluate(expression=_EXTENSION_READY_JS, return_by_value=True),
+                worker.session_id,
+            )
+            if probe.get("result", {}).get("value") is True:
+                return HelperExtension(ext_id, worker)
+            await trio.sleep(0.005)
 
     async def extension_binding(
         self, name: str, callback: Callable[[str], None]

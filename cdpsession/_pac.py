@@ -47,12 +47,11 @@ from ._errors import CDPSessionError
 from ._proxy_config import (
     ProxyConfig,
     ProxyServer,
-    canonical_host,
     compile_pac,
-    ip_literal,
     proxy_from_host_port,
     system_proxy_config,
 )
+from ._url import CanonicalURL, canonical_url, ip_literal
 
 __all__ = [
     "WPAD_URL",
@@ -82,8 +81,6 @@ MyAddresses = Callable[[bool], Awaitable[list[str]]]
 # Chromium auto-detects with DNS only on Linux (no DHCP): the host "wpad".
 WPAD_URL: Final = "http://wpad/wpad.dat"
 
-_SPECIAL_PORTS = {"http": 80, "https": 443, "ws": 80, "wss": 443, "ftp": 21}
-_CRYPTOGRAPHIC = frozenset({"https", "wss"})
 
 # Per run of a script: QuickJS interrupts it after this long, or when its heap is full.
 _TIME_LIMIT_S = 1.0
@@ -117,140 +114,6 @@ class PacFetchError(CDPSessionError):
         self.url = url
         self.reason = reason
         super().__init__(f"could not fetch the PAC script {url!r}: {reason}")
-
-
-# --- URLs ------------------------------------------------------------------------------------
-
-
-@attrs.frozen
-class CanonicalURL:
-    """The parts of a URL proxy resolution looks at, canonicalized as ``GURL`` does.
-
-    Credentials and the fragment are dropped (proxy resolution never uses them).
-
-    Attributes:
-        scheme: lower case; one of ``http``, ``https``, ``ws``, ``wss``, ``ftp``.
-        host: the canonical host, an IPv6 address in brackets.
-        port: the explicit port, None when absent or the scheme's default.
-        path: the canonical path (starts with ``/``).
-        query: the query without ``?``, None when absent.
-    """
-
-    scheme: str
-    host: str
-    port: int | None
-    path: str
-    query: str | None
-
-    @property
-    def effective_port(self) -> int:
-        return self.port if self.port is not None else _SPECIAL_PORTS[self.scheme]
-
-    @property
-    def host_no_brackets(self) -> str:
-        return self.host[1:-1] if self.host.startswith("[") else self.host
-
-    @property
-    def spec(self) -> str:
-        origin = f"{self.scheme}://{self.host}" + (f":{self.port}" if self.port is not None else "")
-        return origin + self.path + (f"?{self.query}" if self.query is not None else "")
-
-    @property
-    def pac_spec(self) -> str:
-        """What a PAC script is given: ``https``/``wss`` URLs lose their path and query."""
-        if self.scheme in _CRYPTOGRAPHIC:
-            return attrs.evolve(self, path="/", query=None).spec
-        return self.spec
-
-
-# The URL Standard's percent-encode sets for special URLs (besides C0 controls and non-ASCII).
-_PATH_ESCAPED = frozenset(' "<>`{}\x7f')
-_QUERY_ESCAPED = frozenset(" \"#<>'\x7f")
-
-
-def _escape(text: str, escaped: frozenset[str]) -> str:
-    out = []
-    for char in text:
-        if char in escaped or ord(char) < 0x20 or ord(char) > 0x7E:
-            out.append("".join(f"%{b:02X}" for b in char.encode("utf-8", "surrogatepass")))
-        else:
-            out.append(char)
-    return "".join(out)
-
-
-def _dot_segments(path: str) -> str:
-    out: list[str] = []
-    segments = path.split("/")[1:]
-    for i, segment in enumerate(segments):
-        lowered = segment.lower()
-        last = i == len(segments) - 1
-        if lowered in (".", "%2e"):
-            if last:
-                out.append("")
-        elif lowered in ("..", ".%2e", "%2e.", "%2e%2e"):
-            if out:
-                out.pop()
-            if last:
-                out.append("")
-        else:
-            out.append(segment)
-    return "/" + "/".join(out)
-
-
-def canonical_url(url: str | CanonicalURL) -> CanonicalURL:
-    r"""Parse ``url`` as Chromium's ``GURL`` would, for proxy resolution.
-
-    Supports the schemes proxies apply to (``http``, ``https``, ``ws``, ``wss``, ``ftp``):
-    hosts are lower-cased, IDNA-encoded, IPv4 in any form Chromium reads (``127.1``) becomes a
-    dotted quad, IPv6 is compressed; the scheme's default port is dropped; ``\`` counts as
-    ``/``; dot segments are removed and paths and queries percent-encoded.
-
-    Raises:
-        ValueError: not an absolute URL of those schemes, or an invalid host or port.
-    """
-    if isinstance(url, CanonicalURL):
-        return url
-    if not isinstance(url, str):
-        raise TypeError(f"url must be a str, not {type(url).__name__}")
-    text = re.sub("[\t\n\r]", "", url.strip("".join(map(chr, range(0x21)))))
-    match = re.match(r"([A-Za-z][A-Za-z0-9+.\-]*):", text)
-    if match is None:
-        raise ValueError(f"{url!r} is not an absolute URL")
-    scheme = match.group(1).lower()
-    if scheme not in _SPECIAL_PORTS:
-        raise ValueError(f"{url!r}: proxies apply to http, https, ws, wss and ftp URLs only")
-    rest = text[match.end() :].lstrip("/\\")
-    end = len(rest)
-    for delimiter in "/\\?#":
-        found = rest.find(delimiter)
-        if found != -1:
-            end = min(end, found)
-    authority, rest = rest[:end], rest[end:]
-    authority = authority[authority.rfind("@") + 1 :]
-    if authority.startswith("["):
-        close = authority.find("]")
-        host_text, port_text = authority[: close + 1], authority[close + 1 :]
-        if close == -1 or (port_text and not port_text.startswith(":")):
-            raise ValueError(f"{url!r} has an invalid host")
-        port_text = port_text[1:]
-    else:
-        host_text, _, port_text = authority.partition(":")
-    host = canonical_host(host_text)
-    if host is None:
-        raise ValueError(f"{url!r} has an invalid host")
-    port: int | None = None
-    if port_text:
-        if not re.fullmatch("[0-9]+", port_text) or int(port_text) > 0xFFFF:
-            raise ValueError(f"{url!r} has an invalid port")
-        port = int(port_text)
-        if port == _SPECIAL_PORTS[scheme]:
-            port = None
-    rest = rest.partition("#")[0]
-    path, question, query = rest.partition("?")
-    path = _dot_segments(_escape(path.replace("\\", "/") or "/", _PATH_ESCAPED))
-    return CanonicalURL(
-        scheme, host, port, path, _escape(query, _QUERY_ESCAPED) if question else None
-    )
 
 
 def implicitly_bypassed(url: CanonicalURL) -> bool:

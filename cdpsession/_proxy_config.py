@@ -25,6 +25,7 @@ from typing import Any, Final, Literal
 import attrs
 
 from ._options import check_options
+from ._url import canonical_host, ip_literal, lower_ascii, parse_ipv6
 
 __all__ = [
     "MODES",
@@ -38,10 +39,8 @@ __all__ = [
     "ProxyRules",
     "ProxyServer",
     "SubtractImplicitRule",
-    "canonical_host",
     "chrome_proxy_value",
     "compile_pac",
-    "ip_literal",
     "needs_compiled_pac",
     "pac_unsupported_reason",
     "parse_bypass_rules",
@@ -71,7 +70,6 @@ _CONFIG_KEYS = {
 # base::TrimWhitespaceASCII's set; HttpUtil::TrimLWS trims only the first two.
 _ASCII_SPACE = " \t\n\v\f\r"
 _LWS = " \t"
-_ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
 
 # ProxyServer::GetDefaultPortForScheme, and ProxyServerToPacResultElement's keywords.
 _DEFAULT_PORTS = {"http": 80, "https": 443, "socks4": 1080, "socks5": 1080}
@@ -89,7 +87,6 @@ _RULE_SCHEMES = ("http", "https", "ftp", "socks")
 
 # The characters url::CanonicalizeHost keeps in a host name (kHostCharLookup); '*' is kept
 # percent-escaped, a space makes the host invalid.
-_HOST_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789!\"$&'()+,-.;=_`{}~")
 _SCHEME_RE = re.compile(r"[a-z][a-z0-9+.\-]*\Z")
 # What a host pattern may hold in strict mode: host-name characters and the two wildcards.
 _PATTERN_RE = re.compile(r"[a-z0-9*?._\-]+\Z")
@@ -98,134 +95,6 @@ _DIGITS_RE = re.compile(r"[0-9]+\Z")
 
 class NotRepresentableError(ValueError):
     """Chromium cannot be given these rules faithfully (the reason is the message)."""
-
-
-def _lower(text: str) -> str:
-    return text.translate(_ASCII_LOWER)
-
-
-# --- hosts and IP literals -------------------------------------------------------------------
-
-
-def _ipv4_part(part: str) -> int | None:
-    # An IPv4 number as the URL Standard (and url_canon_ip.cc) reads it: 0x hex, 0 octal.
-    if not part:
-        return None
-    radix = 10
-    if part[:2] in ("0x", "0X"):
-        part, radix = part[2:], 16
-    elif len(part) > 1 and part[0] == "0":
-        part, radix = part[1:], 8
-    if not part:
-        return 0
-    digits = {16: "0123456789abcdefABCDEF", 10: "0123456789", 8: "01234567"}[radix]
-    if any(c not in digits for c in part):
-        return None
-    return int(part, radix)
-
-
-def _ends_in_number(host: str) -> bool:
-    # URL Standard "ends in a number": the last label (a trailing dot ignored) is all digits
-    # or an IPv4 number; then the host must parse as IPv4 or it is invalid.
-    labels = host.split(".")
-    if labels[-1] == "" and len(labels) > 1:
-        labels.pop()
-    last = labels[-1]
-    return bool(last) and ((last.isascii() and last.isdigit()) or _ipv4_part(last) is not None)
-
-
-def _parse_ipv4(host: str) -> int | None:
-    """``url::IPv4AddressToNumber``: the address as a number, None if it is not one."""
-    parts = host.split(".")
-    if parts[-1] == "" and len(parts) > 1:
-        parts.pop()
-    if len(parts) > 4:
-        return None
-    numbers = [_ipv4_part(p) for p in parts]
-    if any(n is None for n in numbers):
-        return None
-    values = [n for n in numbers if n is not None]
-    if any(n > 255 for n in values[:-1]) or values[-1] >= 256 ** (5 - len(values)):
-        return None
-    address = values[-1]
-    for i, n in enumerate(values[:-1]):
-        address += n << (8 * (3 - i))
-    return address
-
-
-def _parse_ipv6(text: str) -> ipaddress.IPv6Address | None:
-    # Chromium's IPv6 literals have no zone; Python's parser would take "%eth0".
-    if "%" in text or not text.isascii():
-        return None
-    try:
-        return ipaddress.IPv6Address(text)
-    except ValueError:
-        return None
-
-
-def ip_literal(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
-    """``IPAddress::AssignFromIPLiteral``: an unbracketed IPv6 or an IPv4 (shorthand allowed)."""
-    if ":" in text:
-        return _parse_ipv6(text)
-    if not text.isascii() or not _ends_in_number(text):
-        return None
-    number = _parse_ipv4(text)
-    return None if number is None else ipaddress.IPv4Address(number)
-
-
-def _percent_decode(text: str) -> str | None:
-    out = bytearray()
-    i = 0
-    raw = text.encode("utf-8")
-    while i < len(raw):
-        if raw[i] == 0x25:  # '%'
-            pair = raw[i + 1 : i + 3]
-            if len(pair) != 2 or not all(chr(b) in "0123456789abcdefABCDEF" for b in pair):
-                return None
-            out.append(int(pair, 16))
-            i += 3
-        else:
-            out.append(raw[i])
-            i += 1
-    try:
-        return out.decode("utf-8")
-    except UnicodeDecodeError:
-        return None
-
-
-def canonical_host(text: str) -> str | None:
-    """A host as ``url::CanonicalizeHost`` writes it (IPv6 in brackets), None if invalid.
-
-    Percent escapes are decoded, names are lower-cased and IDNA-encoded (Python's IDNA 2003
-    codec; Chromium uses UTS 46 non-transitional, which differs for a few letters such as
-    ``ß``), IPv4 addresses in any form Chromium reads (``127.1``, ``0x7f.1``) become dotted
-    quads, IPv6 addresses are compressed.
-    """
-    if not text:
-        return None
-    if text[0] == "[":
-        if text[-1] != "]":
-            return None
-        address = _parse_ipv6(text[1:-1])
-        return None if address is None else f"[{address.compressed}]"
-    host = _percent_decode(text) if "%" in text else text
-    if host is None or not host:
-        return None
-    if not host.isascii():
-        try:
-            host = ".".join(
-                label.encode("idna").decode("ascii") if label and not label.isascii() else label
-                for label in host.split(".")
-            )
-        except UnicodeError:
-            return None
-    host = _lower(host)
-    if not set(host) <= _HOST_CHARS | {"*"}:
-        return None
-    if _ends_in_number(host):
-        number = _parse_ipv4(host)
-        return None if number is None else str(ipaddress.IPv4Address(number))
-    return host.replace("*", "%2A")
 
 
 # --- proxy servers ---------------------------------------------------------------------------
@@ -331,7 +200,7 @@ def parse_proxy_server(
     """
     text = uri.strip(_LWS)
     sep = text.find("://")
-    if sep != -1 and _lower(text[:sep]) == "direct":
+    if sep != -1 and lower_ascii(text[:sep]) == "direct":
         if text[sep + 3 :]:
             if strict:
                 raise _proxy_error(what, uri, "is not a proxy: direct:// takes no host")
@@ -340,7 +209,7 @@ def parse_proxy_server(
     scheme = default_scheme
     colon = text.find(":")
     if colon != -1 and text[colon + 1 : colon + 3] == "//":
-        name = _lower(text[:colon])
+        name = lower_ascii(text[:colon])
         known = _URI_SCHEMES.get(name)
         if known is None:
             if not strict:
@@ -359,7 +228,7 @@ def parse_proxy_server(
     if has_user:
         raise _proxy_error(what, uri, "has credentials, which Chromium refuses in proxy rules")
     bare = text.strip(_ASCII_SPACE)
-    if host and host[0] != "[" and (_parse_ipv6(bare) or _parse_ipv6(host)):
+    if host and host[0] != "[" and (parse_ipv6(bare) or parse_ipv6(host)):
         raise _proxy_error(what, uri, "has an IPv6 host without brackets (write [::1]:8080)")
     if server is None:
         raise _proxy_error(what, uri, "is not a proxy ([scheme://]host[:port])")
@@ -590,7 +459,7 @@ def _parse_host_and_port(raw: str) -> tuple[str, int] | None:
     elif port_text is not None:
         return None  # "foo:"
     if host[0] == "[":
-        if host[-1] != "]" or _parse_ipv6(host[1:-1]) is None:
+        if host[-1] != "]" or parse_ipv6(host[1:-1]) is None:
             return None
         host = host[1:-1]
     return host, port
@@ -631,9 +500,9 @@ def _parse_bypass_rule(raw_untrimmed: str, *, strict: bool) -> BypassRule:
     :func:`parse_bypass_rules`).
     """
     raw = raw_untrimmed.strip(_ASCII_SPACE)
-    if _lower(raw) == "<local>":
+    if lower_ascii(raw) == "<local>":
         return LocalRule()
-    if _lower(raw) == "<-loopback>":
+    if lower_ascii(raw) == "<-loopback>":
         return SubtractImplicitRule()
     scheme = ""
     sep = raw.find("://")
@@ -641,18 +510,18 @@ def _parse_bypass_rule(raw_untrimmed: str, *, strict: bool) -> BypassRule:
         scheme, raw = raw[:sep], raw[sep + 3 :]
         if not scheme:
             raise _DroppedRuleError("has an empty scheme")
-        if strict and not _SCHEME_RE.match(_lower(scheme)):
+        if strict and not _SCHEME_RE.match(lower_ascii(scheme)):
             raise _DroppedRuleError("has an invalid scheme")
     if not raw:
         raise _DroppedRuleError("has no host")
     if "/" in raw:
-        if strict and scheme != _lower(scheme):
+        if strict and scheme != lower_ascii(scheme):
             raise _DroppedRuleError(
                 "has an upper-case scheme, which Chromium never matches in IP blocks"
             )
         prefix, bits = _parse_cidr(raw, strict=strict)
         return IPBlockRule(scheme, prefix, bits)
-    scheme = _lower(scheme)
+    scheme = lower_ascii(scheme)
     host_port = _parse_host_and_port(raw)
     if host_port is not None:
         address = ip_literal(host_port[0])
@@ -676,7 +545,7 @@ def _parse_bypass_rule(raw_untrimmed: str, *, strict: bool) -> BypassRule:
         port = int(port_text)
         if strict and port == 0:
             raise _DroppedRuleError("has port 0")
-    pattern = _lower("*" + raw if raw.startswith(".") else raw)
+    pattern = lower_ascii("*" + raw if raw.startswith(".") else raw)
     if strict:
         if not pattern.isascii():
             raise _DroppedRuleError("is not ASCII; write the host in punycode (xn--...)")
@@ -753,7 +622,7 @@ def _optional_str(opts: Mapping[str, Any], key: str) -> str | None:
 def _check_pac_url(url: str, schemes: tuple[str, ...] = ("http", "https", "data", "file")) -> str:
     text = url.strip(_ASCII_SPACE)
     scheme, sep, rest = text.partition(":")
-    scheme = _lower(scheme)
+    scheme = lower_ascii(scheme)
     ok = bool(sep) and scheme in schemes
     if ok and scheme in ("http", "https"):
         authority = re.split(r"[/?#\\]", rest.lstrip("/\\"), maxsplit=1)[0]
@@ -818,7 +687,7 @@ def _env_proxy(env: Mapping[str, str], name: str, scheme: str = "http") -> Proxy
         return None
     # FixupProxyHostScheme: a scheme in the value is dropped (so https://p is an HTTP proxy),
     # except socks4:// in SOCKS_SERVER; credentials are dropped; one trailing '/' too.
-    if scheme == "socks5" and _lower(value).startswith("socks4://"):
+    if scheme == "socks5" and lower_ascii(value).startswith("socks4://"):
         scheme = "socks4"
     sep = value.find("://")
     if sep != -1:

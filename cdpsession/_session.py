@@ -656,13 +656,16 @@ class Session(EventEmitter):
     async def get_cache_size(self) -> int:
         """Bytes the session's HTTP cache takes (Electron ``ses.getCacheSize()``).
 
-        The size of the cache folder of the session's profile (in-memory sessions keep
-        theirs in their RAM-backed temp profile); 0 before the session's browser starts.
+        The size of the cache folder of the session's profile on disk, whether its browser
+        runs or not (in-memory sessions keep theirs in their RAM-backed temp profile: 0
+        before their browser starts).
         """
         host = self._host
-        if host is None or not host.alive:
+        profile = host.user_data_dir if host is not None and host.alive else self._storage_path
+        if profile is None:
+            await trio.lowlevel.checkpoint()
             return 0
-        return await trio.to_thread.run_sync(_storage.folder_size, _storage.cache_folder(host))
+        return await trio.to_thread.run_sync(_storage.folder_size, _storage.cache_folder(profile))
 
     async def clear_code_caches(self, options: dict[str, Any] | None = None) -> None:
         """Clear the V8 code cache (Electron ``ses.clearCodeCaches(options)``).
@@ -679,10 +682,11 @@ class Session(EventEmitter):
     async def clear_auth_cache(self) -> None:
         """Forget cached HTTP authentication (Electron ``ses.clearAuthCache()``).
 
-        Chromium's only way to it is its browsing-data remover for cookies
-        (``chrome.browsingData`` in the helper extension), so cdpsession reads every cookie
-        first (``Storage.getCookies``) and puts them back (``Storage.setCookies``): cookies
-        survive, and ``cookies.on("changed")`` does not report the round trip.
+        Site and proxy credentials alike. Chromium's only way to it is its browsing-data
+        remover for cookies (``chrome.browsingData`` in the helper extension); cdpsession
+        limits that to the origins of installed hosted apps, which its profiles have none
+        of, so no cookie is touched (no ``changed`` event) while the auth cache, which knows
+        no origin types, is emptied whole.
         """
         await _storage.clear_auth_cache(self)
 

@@ -14,8 +14,6 @@ import json
 import os
 from typing import TYPE_CHECKING, Any
 
-import trio
-
 from ._cookies import CookieURL
 from ._errors import CDPSessionError, UnsupportedError
 from ._options import check_options
@@ -244,39 +242,18 @@ _RESTORED_FIELDS = (
 )
 
 
-# How long the shielded save, clear and restore of clear_auth_cache may take.
-_AUTH_CLEAR_BOUND_S = 30.0
-
-
 def _identity(cookie: dict[str, Any]) -> tuple[str, str, str, str]:
     return cookie["name"], cookie["domain"], cookie["path"], str(cookie.get("partitionKey"))
 
 
+# chrome.browsingData's "cookies" remover is the only way to Chromium's HTTP auth cache. Limited
+# to "protectedWeb" origins (installed hosted apps, which a cdpsession profile has none of) it
+# deletes no cookie; the auth cache knows no origin types and is cleared whole (Chromium 156).
+_AUTH_CACHE_ONLY = {"since": 0, "originTypes": {"protectedWeb": True}}
+
+
 async def clear_auth_cache(session: Session) -> None:
-    host, _worker = await worker_target(session)
-    # chrome.browsingData's "cookies" is the only remover that reaches the HTTP auth cache;
-    # it takes the cookies with it, so they are put back as they were. Shielded: stopping
-    # between the clear and the restore would lose every cookie.
-    with trio.CancelScope(shield=True):
-        with trio.move_on_after(_AUTH_CLEAR_BOUND_S) as bound:
-            await _clear_auth_cache(session, host)
-        if bound.cancelled_caught:
-            raise CDPSessionError(
-                f"clear_auth_cache did not finish within {_AUTH_CLEAR_BOUND_S:.0f} s"
-            )
-    await trio.lowlevel.checkpoint_if_cancelled()
-
-
-async def _clear_auth_cache(session: Session, host: Host) -> None:
-    snapshot = (await host.call("Storage.getCookies")).get("cookies", [])
-    cookies = session.cookies
-    cookies._mute(snapshot)
-    try:
-        await remove_browsing_data(session, {"since": 0}, {"cookies": True})
-        await restore_cookies(session, host, snapshot)
-    except BaseException:
-        cookies._unmute(snapshot)
-        raise
+    await remove_browsing_data(session, _AUTH_CACHE_ONLY, {"cookies": True})
 
 
 async def restore_cookies(session: Session, host: Host, snapshot: list[dict[str, Any]]) -> None:
@@ -287,19 +264,17 @@ async def restore_cookies(session: Session, host: Host, snapshot: list[dict[str,
     """
     now = (await host.call("Storage.getCookies")).get("cookies", [])
     written = {_identity(c) for c in now}
-    restore, entries, skipped = [], [], []
+    restore, entries = [], []
     for cookie in snapshot:
         if _identity(cookie) in written:
-            skipped.append(cookie)
             continue
         entry = {key: cookie[key] for key in _RESTORED_FIELDS if key in cookie}
         if not cookie.get("session"):
             entry["expires"] = cookie["expires"]
         restore.append(cookie)
         entries.append(entry)
-    session.cookies._unmute(skipped)
     if entries:
-        session.cookies._mute(restore)
+        session.cookies._mute_inserts(restore)
         await host.call("Storage.setCookies", {"cookies": entries})
 
 
@@ -334,6 +309,6 @@ def folder_size(path: str) -> int:
     return total
 
 
-def cache_folder(host: Host) -> str:
-    """Where the host's profile keeps its HTTP cache."""
-    return os.path.join(host.user_data_dir, *_CACHE_FOLDER)
+def cache_folder(profile: str) -> str:
+    """Where the profile folder ``profile`` keeps its HTTP cache."""
+    return os.path.join(profile, *_CACHE_FOLDER)

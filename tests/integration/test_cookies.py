@@ -500,3 +500,62 @@ async def test_session_cookies_survive_closing_every_page(
             await page.close()
         assert ses.get_all_web_contents() == []
         assert _names(await ses.cookies.get({})) == ["from_api", "from_page"]
+
+
+async def test_an_expiry_in_the_past_removes_the_cookie(ses: cdpsession.Session) -> None:
+    changes: list[tuple[str, bool]] = []
+    ses.cookies.on("changed", lambda _e, _c, cause, removed: changes.append((cause, removed)))
+    with trio.fail_after(30):
+        for expiry in (-1, -1e308, float("-inf")):
+            await ses.cookies.set({"url": LOCAL, "name": "gone", "value": "1"})
+            await ses.cookies.set(
+                {"url": LOCAL, "name": "gone", "value": "1", "expirationDate": expiry}
+            )
+            assert await ses.cookies.get({"name": "gone"}) == []
+        with trio.move_on_after(5):
+            while len(changes) < 6:  # noqa: ASYNC110 - events come from the browser
+                await trio.sleep(0.01)
+    assert changes == [("inserted", False), ("expired-overwrite", True)] * 3
+
+
+async def test_urls_are_read_as_the_browser_reads_them(app: cdpsession.App) -> None:
+    ses = _fresh(app)
+    with trio.fail_after(30):
+        await ses.cookies.set({"url": "http://example.com\\@evil.com/", "name": "a"})
+        await ses.cookies.set({"url": "http://fa\u00df.de/", "name": "b"})
+        await ses.cookies.set({"url": "http://0x7f.1/", "name": "c"})
+        got = {c["name"]: c["domain"] for c in await ses.cookies.get({})}
+        assert got == {"a": "example.com", "b": "xn--fa-hia.de", "c": "127.0.0.1"}
+        assert [c["name"] for c in await ses.cookies.get({"url": "http://xn--fa-hia.de/"})] == ["b"]
+
+
+async def test_cookies_chromium_refuses_raise_value_error(app: cdpsession.App) -> None:
+    ses = _fresh(app)
+    with trio.fail_after(30):
+        for details in (
+            {"url": LOCAL, "name": "a\tb", "value": "v"},
+            {"url": LOCAL, "name": "", "value": "__Host-x"},
+            {"url": LOCAL, "name": "x", "value": "v", "path": "/a;b"},
+        ):
+            with pytest.raises(ValueError, match=r"^Failed to set cookie - "):
+                await ses.cookies.set(details)
+        assert await ses.cookies.get({}) == []
+
+
+class _BoomError(Exception):
+    pass
+
+
+async def test_listener_errors_come_out_as_the_first_one(data_dir: str) -> None:
+    # An overwrite fires two events; both listeners' calls raise: open_app raises the first.
+    with pytest.raises(_BoomError, match="overwrite"):  # noqa: PT012 - the app ends by the raise
+        async with cdpsession.open_app(data_dir) as app:
+            ses = app.session.from_partition("boom")
+
+            def boom(_e: Any, _c: Any, cause: str, _r: bool) -> None:
+                raise _BoomError(cause)
+
+            await ses.cookies.set({"url": LOCAL, "name": "x", "value": "1"})
+            ses.cookies.on("changed", boom)
+            await ses.cookies.set({"url": LOCAL, "name": "x", "value": "2"})
+            await trio.sleep(10)

@@ -259,6 +259,18 @@ def _basic_auth(req: Request) -> tuple[int, list[tuple[str, str]], bytes]:
 
 async def test_b62_clear_auth_cache_keeps_cookies(ses: cdpsession.Session, server: Server) -> None:
     server.routes["/auth"] = _basic_auth
+    # Cookies a server may set but CDP could not set back (a long non-ASCII path, a value
+    # that is not UTF-8): clearing the auth cache must not touch any cookie.
+    long_path = "/" + "\u00e9" * 500
+    server.routes["/odd"] = lambda _req: (
+        200,
+        [
+            ("Content-Type", "text/plain"),
+            ("Set-Cookie", f"long=1; Max-Age=600; Path={long_path}".encode().decode("latin-1")),
+            ("Set-Cookie", b"lat=caf\xe9; Max-Age=600".decode("latin-1")),
+        ],
+        b"odd",
+    )
     port = server.port
     text = "document.body.textContent"
     changes: list[tuple[str, str, bool]] = []
@@ -274,8 +286,9 @@ async def test_b62_clear_auth_cache_keeps_cookies(ses: cdpsession.Session, serve
             "expirationDate": time.time() + 600,
         }
         await ses.cookies.set(keep_expiring)
+        page = await ses.open_page(server.url("/odd"))
         before = await ses.cookies.get({})
-        page = await ses.open_page()
+        assert sorted(c["name"] for c in before) == ["exp", "keep", "lat", "long"]
         # Without credentials, headless Chromium fails the load (nobody answers the prompt).
         with pytest.raises(cdpsession.NavigationError, match="ERR_INVALID_AUTH_CREDENTIALS"):
             await page.load_url(server.url("/auth"))
@@ -377,3 +390,46 @@ async def test_clear_auth_cache_cancelled_or_raced_loses_no_cookie(app: cdpsessi
             while len(seen) < 2:  # noqa: ASYNC110 - events arrive from the browser
                 await trio.sleep(0.01)
     assert seen == [("new", "explicit", True), ("again", "inserted", False)]
+
+
+async def test_cache_size_of_a_persistent_session_is_read_without_its_browser(
+    data_dir: str, server: Server
+) -> None:
+    body = os.urandom(1 << 20)
+    server.routes["/big.bin"] = _cacheable(body)
+    server.html("/", "<p>p</p>")
+    with trio.fail_after(60):
+        async with cdpsession.open_app(data_dir) as app:
+            ses = app.session.from_partition("persist:cached")
+            page = await ses.open_page(server.url("/"))
+            await page.execute_java_script(
+                "fetch('/big.bin').then(r => r.arrayBuffer()).then(b => b.byteLength)"
+            )
+            await _cache_size_reaches(ses, len(body))
+        async with cdpsession.open_app(data_dir) as app:
+            ses = app.session.from_partition("persist:cached")
+            assert await ses.get_cache_size() >= len(body)
+            assert ses._host is None
+
+
+async def test_cancelled_first_use_of_the_helper_extension_leaves_it_working(
+    app: cdpsession.App,
+) -> None:
+    # A call cancelled while the helper extension loads must neither hang later calls nor
+    # leave the cookie watch bound to a replaced worker.
+    url = "http://127.0.0.1:8/"
+    with trio.fail_after(120):
+        for i, deadline in enumerate((0.0, 0.02, 0.05, 0.08, 0.12, 0.2)):
+            ses = app.session.from_partition(f"ext-cancel-{i}")
+            await ses.cookies.get({})  # the browser runs; the extension is not loaded yet
+            seen: list[str] = []
+            ses.cookies.on("changed", lambda _e, c, cause, _r, seen=seen: seen.append(cause))
+            for _ in range(3):
+                with trio.move_on_after(deadline):
+                    await ses.clear_cache()
+            await ses.clear_cache()
+            await ses.cookies.set({"url": url, "name": "n", "value": str(i)})
+            with trio.move_on_after(5):
+                while not seen:  # noqa: ASYNC110 - the event comes from the browser
+                    await trio.sleep(0.01)
+            assert seen == ["inserted"], deadline

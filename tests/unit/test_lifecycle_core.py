@@ -130,3 +130,16 @@ async def test_unwrap_single_around_a_nursery() -> None:
 
     with pytest.raises(ZeroDivisionError):
         await run()
+
+
+def test_several_browser_closed_errors_come_out_as_one() -> None:
+    # Tasks working side by side all fail when the browser goes away: one fact, one error.
+    from cdpsession._errors import BrowserClosedError, TargetClosedError  # noqa: PLC0415
+    from cdpsession._groups import unwrap_single  # noqa: PLC0415
+
+    first = BrowserClosedError("gone")
+    with pytest.raises(BrowserClosedError) as info, unwrap_single():
+        raise ExceptionGroup("tasks", [first, TargetClosedError("page gone")])
+    assert info.value is first
+    with pytest.raises(ExceptionGroup), unwrap_single():
+        raise ExceptionGroup("tasks", [first, ValueError("other")])

@@ -23,7 +23,6 @@ from cdpsession._pac import (
     WPAD_URL,
     PacFetchError,
     PacScript,
-    canonical_url,
     choose_my_addresses,
     fetch_pac,
     implicitly_bypassed,
@@ -33,6 +32,7 @@ from cdpsession._pac import (
     resolve_proxy,
 )
 from cdpsession._proxy_config import compile_pac, parse_proxy_config, parse_proxy_rules
+from cdpsession._url import canonical_url
 
 # Friday 15 March 2024, 13:30:45 at UTC+2 (11:30:45 UTC).
 NOW = datetime.datetime(

@@ -20,7 +20,6 @@ from cdpsession._proxy_config import (
     ProxyRules,
     ProxyServer,
     SubtractImplicitRule,
-    canonical_host,
     chrome_proxy_value,
     compile_pac,
     needs_compiled_pac,
@@ -31,6 +30,7 @@ from cdpsession._proxy_config import (
     parse_proxy_server,
     system_proxy_config,
 )
+from cdpsession._url import canonical_host
 
 DIRECT = ProxyServer("direct")
 
