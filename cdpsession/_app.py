@@ -74,20 +74,23 @@ class App(EventEmitter):
         self._hints_lock = trio.Lock()
         self.session = SessionModule(self)
 
-    async def _client_hints(self, host: Host) -> dict[str, Any]:
-        """The browser's own ``userAgentMetadata`` (same for every host of this app)."""
+    async def _client_hints(self, host: Host, *, shielded: bool = True) -> dict[str, Any]:
+        """The browser's own ``userAgentMetadata`` (same for every host of this app).
+
+        Shielded (and bounded): a caller's cancellation landing between creating the hidden
+        page and closing it would leave the page (and its renderer) behind. It takes tens of
+        milliseconds, once per app. Not while the host starts (``shielded=False``): a
+        cancelled start abandons the host, whose targets are no longer set up.
+        """
         async with self._hints_lock:
             hints = self._hints
             if hints is None:
-                hints = self._hints = await self._read_client_hints_shielded(host)
+                hints = self._hints = await self._read_client_hints_bounded(host, shielded)
             return dict(hints)
 
-    async def _read_client_hints_shielded(self, host: Host) -> dict[str, Any]:
-        # Shielded (and bounded): a caller's cancellation landing between creating the hidden
-        # page and closing it would leave the page (and its renderer) behind. It takes tens of
-        # milliseconds, once per app.
+    async def _read_client_hints_bounded(self, host: Host, shielded: bool) -> dict[str, Any]:
         hints: dict[str, Any] | None = None
-        with trio.CancelScope(shield=True), trio.move_on_after(self._launch_timeout):
+        with trio.CancelScope(shield=shielded), trio.move_on_after(self._launch_timeout):
             hints = await self._read_client_hints(host)
         if hints is None:
             raise CDPSessionError("the browser did not report its client hints in time")

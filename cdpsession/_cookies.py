@@ -13,8 +13,10 @@ from __future__ import annotations
 
 import ipaddress
 import json
+import logging
 import math
 import re
+import secrets
 import time
 import urllib.parse
 from typing import TYPE_CHECKING, Any
@@ -34,6 +36,8 @@ if TYPE_CHECKING:
 __all__ = ["Cookies"]
 
 _BINDING = "cdpsessionCookieChanged"
+# Where the marker cookie that starts a watch lives: a reserved name no page can have.
+_MARKER_DOMAIN = "watch.cdpsession.invalid"
 _COOKIE_SCHEMES = frozenset({"http", "https", "ws", "wss"})
 _SECURE_SCHEMES = frozenset({"https", "wss"})
 # Chromium caps a cookie's lifetime at 400 days (RFC 6265bis).
@@ -108,6 +112,7 @@ _CAUSES = {
 }
 
 _psl = PublicSuffixList()
+log = logging.getLogger("cdpsession")
 
 
 class CookieURL:
@@ -456,6 +461,21 @@ class ChangeTracker:
         # Cookies cdpsession puts back itself (a relaunch restores the session cookies):
         # their insertion is not a change, until a deadline.
         self._muted: dict[str, float] = {}
+        # Reports of changes made before watching started may still arrive after it (the
+        # extension hears of a change apart from the command that made it): every report
+        # before the insertion of a marker cookie, written when watching starts, is stale.
+        self._marker: str | None = None
+        self.marker_seen = False
+
+    def expect_marker(self, name: str) -> None:
+        """Report nothing until the marker cookie ``name`` is inserted; hide its changes."""
+        self._marker = name
+        self.marker_seen = False
+
+    def forget_marker(self) -> None:
+        """Report every change from now on (the marker never came)."""
+        self._marker = None
+        self.marker_seen = True
 
     def mute_inserts(self, cookies: list[dict[str, Any]], seconds: float = 5.0) -> None:
         """Do not report the next insertion of these (Electron-shape) cookies."""
@@ -473,6 +493,14 @@ class ChangeTracker:
             cause = str(info.get("cause", ""))
         except (ValueError, KeyError, TypeError):
             return None
+        if self._marker is not None:
+            if cookie["name"] == self._marker:
+                self.marker_seen = True
+                if removed:
+                    self._marker = None
+                return None
+            if not self.marker_seen:
+                return None
         if (
             not removed
             and self._muted
@@ -513,6 +541,7 @@ class Cookies(EventEmitter):
         self._session = session
         self._watched: Host | None = None
         self._watch_ready = trio.Event()
+        self._marker_seen = trio.Event()
         self._changes = ChangeTracker()
 
     def __repr__(self) -> str:
@@ -547,7 +576,12 @@ class Cookies(EventEmitter):
         self._watched = host
         ready = self._watch_ready = trio.Event()
         try:
-            await host.extension_binding(_BINDING, self._on_change)
+            # Before the binding exists: a stale report may come as soon as it does.
+            marker = f"cdpsession-watch-{secrets.token_hex(6)}"
+            self._marker_seen = trio.Event()
+            self._changes.expect_marker(marker)
+            ext = await host.extension_binding(_BINDING, self._on_change)
+            await self._skip_stale_reports(host, ext.worker.session_id, marker)
         except BrowserClosedError:
             # The browser went away meanwhile: its successor is watched when it starts.
             self._watched = None
@@ -556,6 +590,20 @@ class Cookies(EventEmitter):
             raise
         finally:
             ready.set()
+
+    async def _skip_stale_reports(self, host: Host, worker: str, name: str) -> None:
+        # A marker cookie on a domain no page has: once its insertion is reported, every
+        # report that follows is of a change made after watching started.
+        await host.call(
+            "Storage.setCookies",
+            {"cookies": [{"name": name, "value": "1", "domain": _MARKER_DOMAIN, "path": "/"}]},
+        )
+        with trio.move_on_after(5) as waited:
+            await self._marker_seen.wait()
+        if waited.cancelled_caught:
+            log.warning("cookie changes: the watch marker was not reported; watching anyway")
+            self._changes.forget_marker()
+        await host.call("Network.deleteCookies", {"name": name, "domain": _MARKER_DOMAIN}, worker)
 
     async def _settle(self, host: Host) -> None:
         """Wait until the host is watched when someone listens for ``changed``."""
@@ -572,6 +620,8 @@ class Cookies(EventEmitter):
 
     def _on_change(self, payload: str) -> None:
         change = self._changes.classify(payload)
+        if self._changes.marker_seen:
+            self._marker_seen.set()
         if change is not None:
             cookie, cause, removed = change
             self.emit("changed", Event(), cookie, cause, removed)

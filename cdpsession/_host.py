@@ -435,12 +435,14 @@ class Host:
             self._utility = target
             return target
 
-    async def helper_extension(self) -> HelperExtension:
+    async def helper_extension(self, *, shielded: bool = True) -> HelperExtension:
         """Load the package's helper extension on first need; return it with its worker.
 
         The load is shielded (bounded by ``launch_timeout``): one cut short by a caller's
         cancellation would leave the extension loaded and the next load would replace its
-        worker under whoever had bound to it.
+        worker under whoever had bound to it. Not while the host itself starts
+        (``shielded=False``): a cancelled start abandons the host, whose targets are no
+        longer set up, so a shielded load would only wait for its bound.
 
         Raises:
             BrowserClosedError: the browser went away.
@@ -451,7 +453,10 @@ class Host:
             if ext is not None and not ext.worker.gone.is_set():
                 return ext
             self._extension = None
-            with trio.CancelScope(shield=True), trio.move_on_after(self.config.launch_timeout):
+            with (
+                trio.CancelScope(shield=shielded),
+                trio.move_on_after(self.config.launch_timeout),
+            ):
                 self._extension = await self._load_extension()
             ext = self._extension
             if ext is None:

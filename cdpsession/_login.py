@@ -8,9 +8,10 @@ The challenges come from the helper extension's ``chrome.webRequest.onAuthRequir
 (``asyncBlocking``), which sees every challenge of the profile, from a site (401) or a proxy
 (407, also for ``CONNECT`` tunnels), pages, workers and service workers alike, and costs
 nothing per request: unlike CDP's ``Fetch.authRequired``, which is only reported for
-requests that Fetch pauses (every request, while a handler is set). The extension is loaded
-when the first ``login`` listener is added; ``chrome.debugger.getTargets`` maps the request's
-tab to its page.
+requests that Fetch pauses (every request, while a handler is set). The extension runs from
+the session's start: without a listener it cancels every challenge, as Electron does (headless
+Chromium alone would fail navigations and leave a page's fetch waiting forever);
+``chrome.debugger.getTargets`` maps the request's tab to its page.
 """
 
 from __future__ import annotations
@@ -120,9 +121,6 @@ class Login:
                     ext = await host.extension_binding(
                         _BINDING, lambda payload: self._on_challenge(host, payload)
                     )
-                elif host._extension is None:
-                    self._applied = (host, False)  # never loaded: Chromium handles them
-                    return
                 else:
                     ext = await host.helper_extension()
                 # Challenges already handed to Python are still answered from here.

@@ -208,9 +208,15 @@ class Session(EventEmitter):
         return flags
 
     async def _install(self, host: Host) -> None:
-        """Register this session's per-target state on a freshly started host."""
+        """Register this session's per-target state on a freshly started host.
+
+        The helper extension is loaded before the first page: it answers authentication
+        challenges (cancelling them when nobody listens for ``login``, as Electron does;
+        headless Chromium alone would leave a page's fetch of a 401 URL waiting forever).
+        """
+        await host.helper_extension(shielded=False)
         if self._user_agent is not None and self._ua_metadata is None:
-            self._ua_metadata = await self._app._client_hints(host)
+            self._ua_metadata = await self._app._client_hints(host, shielded=False)
         host.add_target_hook(self._setup_target)
         host.on_target_attached(self._on_target_attached)
         host.on_target_detached(self._on_target_detached)

@@ -12,14 +12,15 @@ chrome.cookies.onChanged.addListener((info) => {
 });
 
 // Authentication challenges (a site's 401, a proxy's 407) of every request of the profile.
-// While Python handles them (authWanted), each waits for its answer; otherwise Chromium
-// handles it as it would without this extension.
+// While Python handles them (authWanted), each waits for its answer; otherwise it is
+// cancelled, as Electron does without a login handler: the request gets the 401 or 407
+// response (headless Chromium alone fails navigations and leaves fetches waiting forever).
 const pendingAuth = new Map();
 let authSequence = 0;
 chrome.webRequest.onAuthRequired.addListener(
   (details, callback) => {
     if (!self.cdpsession.authWanted || typeof self.cdpsessionAuthRequired !== "function") {
-      callback({});
+      callback({ cancel: true });
       return;
     }
     const id = ++authSequence;

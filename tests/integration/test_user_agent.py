@@ -339,3 +339,19 @@ async def test_cancelled_set_user_agent_leaves_no_hidden_page(
         await ses.set_user_agent(UA, LANGS)
         other = await ses.open_page(server.url("/"))
         assert await other.execute_java_script(NAVIGATOR_JS) == OVERRIDDEN
+
+
+async def test_cancelled_first_use_with_a_user_agent_starts_again_quickly(
+    app: cdpsession.App, server: Srv
+) -> None:
+    # The client hints are read while the browser starts; a start cancelled then must not
+    # leave the next one waiting for targets the abandoned browser no longer sets up.
+    server.html("/", "<p>x</p>")
+    ses = app.session.from_partition("ua-first-cancel")
+    await ses.set_user_agent(UA, LANGS)
+    for deadline in (0.05, 0.15, 0.25, 0.35, 0.5):
+        with trio.move_on_after(deadline):
+            await ses.open_page(server.url("/"))
+    with trio.fail_after(15):
+        page = await ses.open_page(server.url("/"))
+        assert await page.execute_java_script(NAVIGATOR_JS) == OVERRIDDEN

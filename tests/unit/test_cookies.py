@@ -386,3 +386,26 @@ def test_clear_data_origins() -> None:
     for bad in ("http://256.1.1.1", "http://[fe80::1%25eth0]", "garbage", "file:///x"):
         with pytest.raises(TypeError, match=rf"^Invalid origin: '{re.escape(bad)}'$"):
             check_clear_data_options({"origins": [bad]})
+
+
+def test_reports_before_the_watch_marker_are_stale() -> None:
+    tracker = ChangeTracker()
+    tracker.expect_marker("m")
+
+    def marker(removed: bool) -> str:
+        info = json.loads(_report("explicit", removed))
+        info["cookie"]["name"] = "m"
+        return json.dumps(info)
+
+    # A change made before watching started, reported late: dropped, as is the marker.
+    assert _causes(tracker, _report("explicit", False), marker(False)) == []
+    assert tracker.marker_seen
+    assert _causes(
+        tracker, _report("explicit", True), marker(True), _report("explicit", False)
+    ) == [
+        ("v", "explicit", True),
+        ("v", "inserted", False),
+    ]
+    tracker.expect_marker("never")
+    tracker.forget_marker()
+    assert _causes(tracker, _report("explicit", False)) == [("v", "inserted", False)]
