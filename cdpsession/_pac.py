@@ -48,6 +48,7 @@ from ._proxy_config import (
     ProxyConfig,
     ProxyServer,
     compile_pac,
+    ip_functions_js,
     proxy_from_host_port,
     system_proxy_config,
 )
@@ -184,8 +185,10 @@ def parse_pac_result(text: str) -> str:
 
 
 @functools.cache
+@functools.cache
 def _library() -> str:
-    return importlib.resources.files(__package__).joinpath("_pac_library.js").read_text("utf-8")
+    text = importlib.resources.files(__package__).joinpath("_pac_library.js").read_text("utf-8")
+    return text.replace("  /*IP_FUNCTIONS*/\n", ip_functions_js())
 
 
 @attrs.frozen

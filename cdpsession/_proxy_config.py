@@ -16,6 +16,8 @@ every fixed config, so what ``resolve_proxy`` says is by construction what Chrom
 
 from __future__ import annotations
 
+import functools
+import importlib.resources
 import ipaddress
 import json
 import re
@@ -792,7 +794,15 @@ def compile_pac(rules: ProxyRules) -> str:
     }
     # ensure_ascii escapes U+2028/U+2029 too, so the JSON is a valid JavaScript literal.
     literal = json.dumps(data, ensure_ascii=True, separators=(",", ":"), sort_keys=True)
-    return _RULES_PAC.replace("/*RULES*/null", literal)
+    return _RULES_PAC.replace("  /*IP_FUNCTIONS*/\n", ip_functions_js()).replace(
+        "/*RULES*/null", literal
+    )
+
+
+@functools.cache
+def ip_functions_js() -> str:
+    """``_pac_ip.js``: the IP helpers both the PAC library and compiled rules scripts carry."""
+    return importlib.resources.files(__package__).joinpath("_pac_ip.js").read_text("utf-8")
 
 
 # A PAC script that blocks every request: a mandatory PAC script that fails to load makes
@@ -895,100 +905,14 @@ var FindProxyForURL = (function (rules) {
     return {scheme: scheme, host: host.toLowerCase(), port: port};
   }
 
-  function ipv4Bytes(text) {
-    var parts = text.split(".");
-    if (parts.length !== 4) {
-      return null;
-    }
-    var bytes = [];
-    for (var i = 0; i < 4; i++) {
-      if (!/^[0-9]{1,3}$/.test(parts[i]) || parseInt(parts[i], 10) > 255) {
-        return null;
-      }
-      bytes.push(parseInt(parts[i], 10));
-    }
-    return bytes;
-  }
-
-  function ipv6Bytes(text) {
-    var halves = text.split("::");
-    if (halves.length > 2) {
-      return null;
-    }
-    var groups = [];
-    var sides = [];
-    for (var h = 0; h < halves.length; h++) {
-      var side = [];
-      var pieces = halves[h] === "" ? [] : halves[h].split(":");
-      for (var i = 0; i < pieces.length; i++) {
-        var last = h === halves.length - 1 && i === pieces.length - 1;
-        if (last && pieces[i].indexOf(".") >= 0) {
-          var v4 = ipv4Bytes(pieces[i]);
-          if (v4 === null) {
-            return null;
-          }
-          side.push(v4[0] * 256 + v4[1], v4[2] * 256 + v4[3]);
-        } else if (/^[0-9a-fA-F]{1,4}$/.test(pieces[i])) {
-          side.push(parseInt(pieces[i], 16));
-        } else {
-          return null;
-        }
-      }
-      sides.push(side);
-    }
-    if (sides.length === 1) {
-      if (sides[0].length !== 8) {
-        return null;
-      }
-      groups = sides[0];
-    } else {
-      var missing = 8 - sides[0].length - sides[1].length;
-      if (missing < 1) {
-        return null;
-      }
-      groups = sides[0].slice();
-      for (var m = 0; m < missing; m++) {
-        groups.push(0);
-      }
-      groups = groups.concat(sides[1]);
-    }
-    var bytes = [];
-    for (var g = 0; g < 8; g++) {
-      bytes.push(groups[g] >> 8, groups[g] & 255);
-    }
-    return bytes;
-  }
+  /*IP_FUNCTIONS*/
 
   // The IP address a canonical URL host names, as bytes (4 or 16), else null.
   function hostBytes(host) {
     if (host.charAt(0) === "[" && host.charAt(host.length - 1) === "]") {
       return ipv6Bytes(host.slice(1, -1));
     }
-    return ipv4Bytes(host);
-  }
-
-  function mapped(v4) {
-    return [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 255, 255].concat(v4);
-  }
-
-  // IPAddressMatchesPrefix: an IPv4 address and an IPv6 prefix (or the reverse) compare
-  // through the IPv4-mapped IPv6 form.
-  function matchesPrefix(address, prefix, bits) {
-    if (address.length !== prefix.length) {
-      if (address.length === 4) {
-        address = mapped(address);
-      } else {
-        prefix = mapped(prefix);
-        bits += 96;
-      }
-    }
-    for (var i = 0; i < address.length && bits > 0; i++, bits -= 8) {
-      var mask = bits >= 8 ? 255 : (0xff00 >> bits) & 255;
-      if ((address[i] & mask) !== (prefix[i] & mask)) {
-        return false;
-      }
-    }
-    return true;
+    return dottedQuadBytes(host);
   }
 
   // base::MatchPattern: '*' any run, '?' one character, '\' escapes '*', '?' and '\'.
