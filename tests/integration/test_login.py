@@ -147,3 +147,38 @@ async def test_without_a_login_listener_challenges_are_cancelled(
         assert await _body(page) == "denied"
         status = await page.execute_java_script("fetch('/auth?y').then((r) => r.status)")
         assert status == 401
+
+
+async def test_login_for_a_service_worker_request_has_no_web_contents(
+    app: cdpsession.App, server: Server
+) -> None:
+    _protect(server)
+    server.js(
+        "/sw.js",
+        """self.addEventListener('install', () => self.skipWaiting());
+        self.addEventListener('message', (e) => e.waitUntil(
+          fetch('/auth?sw').then((r) => r.text()).then((t) => e.ports[0].postMessage(t))));""",
+    )
+    server.html("/", "<title>sw</title>")
+    seen: list[Any] = []
+
+    def on_login(event: cdpsession.Event, wc: Any, details: Any, info: Any, cb: Any) -> None:
+        seen.append((wc, details["url"]))
+        event.prevent_default()
+        cb("test", "test")
+
+    with trio.fail_after(60):
+        ses = app.session.from_partition("login-sw")
+        ses.on("login", on_login)
+        page = await ses.open_page(server.url("/"))
+        text = await page.execute_java_script(
+            """navigator.serviceWorker.register('/sw.js')
+              .then(() => navigator.serviceWorker.ready)
+              .then((reg) => new Promise((resolve) => {
+                const ch = new MessageChannel();
+                ch.port1.onmessage = (e) => resolve(e.data);
+                reg.active.postMessage('go', [ch.port2]);
+              }))"""
+        )
+        assert text == "authenticated"
+        assert seen == [(None, server.url("/auth?sw"))]
