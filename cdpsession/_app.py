@@ -58,7 +58,7 @@ class App(EventEmitter):
         launch_timeout: float,
         close_timeout: float,
     ) -> None:
-        super().__init__(self._spawn)
+        super().__init__(self._spawn, self._fail)
         self._nursery = nursery
         self.user_data_dir = user_data_dir
         self.executable = executable
@@ -124,19 +124,28 @@ class App(EventEmitter):
         self._nursery.start_soon(self._background, fn)
 
     async def _background(self, fn: Callable[[], Awaitable[None]]) -> None:
-        # The first failure of a listener or background task ends the app and comes out of
-        # open_app as itself; failures that follow while it ends are logged, not grouped
-        # with it (``except SomeError`` around open_app keeps working).
         try:
             await fn()
         except trio.Cancelled:
             raise
         except BaseException as exc:
-            if self._failed:
-                log.error("another listener or task failed as the app ended", exc_info=exc)
-                return
-            self._failed = True
-            raise
+            if self._first_failure(exc):
+                raise
+
+    def _fail(self, exc: BaseException) -> None:
+        """End the app with a plain listener's exception (called in the order they fail)."""
+        if self._first_failure(exc):
+            self._nursery.start_soon(_reraise, exc)
+
+    def _first_failure(self, exc: BaseException) -> bool:
+        # The first failure of a listener or background task ends the app and comes out of
+        # open_app as itself; failures that follow while it ends are logged, not grouped
+        # with it (``except SomeError`` around open_app keeps working).
+        if self._failed:
+            log.error("another listener or task failed as the app ended", exc_info=exc)
+            return False
+        self._failed = True
+        return True
 
     def _check_open(self) -> None:
         if self._closed:
@@ -182,6 +191,10 @@ class App(EventEmitter):
         self._closed = True
         for host in list(self._hosts):
             host.stop_requested.set()
+
+
+async def _reraise(exc: BaseException) -> None:
+    raise exc
 
 
 def _default_user_data_dir() -> str:

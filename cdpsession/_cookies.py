@@ -537,7 +537,7 @@ class Cookies(EventEmitter):
     """
 
     def __init__(self, session: Session) -> None:
-        super().__init__(session._app._spawn)
+        super().__init__(session._app._spawn, session._app._fail)
         self._session = session
         self._watched: Host | None = None
         self._watch_ready = trio.Event()

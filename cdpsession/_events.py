@@ -77,9 +77,16 @@ class EventWaiter:
 class EventEmitter:
     """Electron's ``EventEmitter`` surface for cdpsession objects."""
 
-    def __init__(self, spawn: Callable[[Callable[[], Awaitable[None]]], None]) -> None:
-        # spawn(async_fn) starts a task in the app's nursery.
+    def __init__(
+        self,
+        spawn: Callable[[Callable[[], Awaitable[None]]], None],
+        fail: Callable[[BaseException], None] | None = None,
+    ) -> None:
+        # spawn(async_fn) starts a task in the app's nursery; fail(exc) ends the app with a
+        # plain listener's exception, in the order listeners failed (default: spawn a task
+        # that raises it).
         self._spawn = spawn
+        self._fail = fail or (lambda exc: spawn(_raiser(exc)))
         self._listeners: dict[str, list[tuple[Listener, bool]]] = {}
 
     def on(self, event: str, listener: Listener) -> EventEmitter:
@@ -160,7 +167,7 @@ class EventEmitter:
             except BaseException as exc:
                 # KeyboardInterrupt and SystemExit too: emit may run in the connection's
                 # reader task, which must not end with them.
-                self._spawn(_raiser(exc))
+                self._fail(exc)
                 continue
             if inspect.isawaitable(result):
                 self._spawn(_awaiter(result))

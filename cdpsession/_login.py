@@ -1,8 +1,8 @@
 """HTTP and proxy authentication: Electron's ``login`` event, for a session.
 
 Electron asks for credentials with a ``login`` event on the ``WebContents`` that made the
-request, then on ``app``; cdpsession raises it on the ``WebContents`` (when the request has
-one), then on the ``Session`` (its ``app``: one per session here).
+request, which forwards it to ``app`` first; cdpsession raises it on the ``Session`` (its
+``app``: one per session here), then on the ``WebContents`` (when the request has one).
 
 The challenges come from the helper extension's ``chrome.webRequest.onAuthRequired``
 (``asyncBlocking``), which sees every challenge of the profile, from a site (401) or a proxy
@@ -186,10 +186,12 @@ class Login:
         }
         event = Event()
         callback = LoginCallback()
+        # As Electron, where a WebContents forwards its "login" to app before its own
+        # listeners run: the session's listeners first, then the page's, one event for all.
+        if session.listener_count("login"):
+            await _run(session, (event, web_contents, details, auth_info, callback), callback)
         if web_contents is not None and web_contents.listener_count("login"):
             await _run(web_contents, (event, details, auth_info, callback), callback)
-        if not event.default_prevented and session.listener_count("login"):
-            await _run(session, (event, web_contents, details, auth_info, callback), callback)
         if not event.default_prevented:
             if callback.answered.is_set():
                 log.warning("login callback called without event.prevent_default(): ignored")

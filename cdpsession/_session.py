@@ -89,7 +89,7 @@ class Session(EventEmitter):
             raise TypeError(
                 "Session objects cannot be created directly; use app.session.from_partition()"
             )
-        super().__init__(app._spawn)
+        super().__init__(app._spawn, app._fail)
         self._app = app
         self._partition = partition
         self._storage_path = storage_path
@@ -262,8 +262,13 @@ class Session(EventEmitter):
             setup.add(page.set_lifecycle_events_enabled(enabled=True))
 
     def _on_target_attached(self, target: Target) -> None:
-        if target.type == "page" and self._host is not None:
-            self._web_contents_for(self._host, target)
+        host = self._host
+        if host is None:
+            return
+        if target.type == "page":
+            self._web_contents_for(host, target)
+        elif target.type == "shared_worker" and self._emulation is not None:
+            self._app._spawn(lambda: self._emulate_running(host, target))
 
     def _on_target_detached(self, target: Target) -> None:
         wc = self._web_contents.pop(target.target_id, None)
@@ -398,6 +403,17 @@ class Session(EventEmitter):
         Every page and worker of the session gets the real network back at once.
         """
         await self._set_emulation(None)
+
+    async def _emulate_running(self, host: Host, target: Target) -> None:
+        # A shared worker ignores the network conditions it was given while paused
+        # (Chromium 156): give them again now that it runs, unless they changed meanwhile
+        # (then the change reached it).
+        async with self._emulation_lock:
+            state = self._emulation
+            if state is not None and not target.gone.is_set():
+                commands = _network.emulation_commands(state, target.type)
+                with contextlib.suppress(BrowserClosedError):
+                    await host.connection.call_many(commands, target.session_id)
 
     async def _set_emulation(self, state: dict[str, Any] | None) -> None:
         # Serialized: two changes racing to the same target must land in call order.

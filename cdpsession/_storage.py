@@ -19,7 +19,7 @@ from ._errors import CDPSessionError, UnsupportedError
 from ._options import check_options
 
 if TYPE_CHECKING:
-    from ._host import Host
+    from ._host import Host, Target
     from ._session import Session
 
 # Electron's clearStorageData names -> CDP Storage.StorageType (websql is gone from Chromium).
@@ -129,6 +129,33 @@ async def clear_storage_data(session: Session, options: Any) -> None:
         {"origin": origin, "storageTypes": ",".join(types) if types else "all"},
         worker,
     )
+    if types is None or "local_storage" in types:
+        await _clear_open_local_storage(host, origin)
+
+
+def _page_origin(url: str) -> str | None:
+    if url[:5].lower() == "file:":
+        return "file://"
+    return _serialized_origin(url)
+
+
+async def _clear_open_local_storage(host: Host, origin: str) -> None:
+    # A page's localStorage write may reach the storage backend after the clear above (the
+    # page sends it on its own connection), which then keeps the item for good. Clearing
+    # through each open page of the origin as well (CDP DOMStorage.clear goes the page's
+    # way) orders the clear after the page's own writes.
+    wanted = origin.lower() if origin.lower() == "file://" else _serialized_origin(origin)
+
+    def commands(target: Target) -> list[tuple[str, dict[str, Any] | None]]:
+        page_origin = _page_origin(target.url)
+        if target.type not in ("page", "iframe") or page_origin is None:
+            return []
+        if origin and page_origin != wanted:
+            return []
+        storage_id = {"securityOrigin": page_origin, "isLocalStorage": True}
+        return [("DOMStorage.clear", {"storageId": storage_id})]
+
+    await host.broadcast(commands)
 
 
 def check_clear_data_options(options: Any) -> tuple[dict[str, Any], dict[str, bool], list[str]]:

@@ -36,7 +36,7 @@ class WebContents(EventEmitter):
     """
 
     def __init__(self, session: Session, host: Host, target: Target) -> None:
-        super().__init__(session._app._spawn)
+        super().__init__(session._app._spawn, session._app._fail)
         self.id = next(_ids)
         self.session = session
         self._host = host

@@ -79,7 +79,7 @@ async def test_login_answer_by_return_value_and_async_listener(
         assert await _body(page) == "authenticated"
 
 
-async def test_login_on_web_contents_comes_first(app: cdpsession.App, server: Server) -> None:
+async def test_login_goes_to_the_session_then_the_page(app: cdpsession.App, server: Server) -> None:
     _protect(server)
     order: list[str] = []
     with trio.fail_after(60):
@@ -87,15 +87,19 @@ async def test_login_on_web_contents_comes_first(app: cdpsession.App, server: Se
         page = await ses.open_page()
 
         def on_page(event: cdpsession.Event, details: Any, info: Any, callback: Any) -> None:
-            order.append("page")
-            event.prevent_default()
-            callback("test", "test")
+            order.append(f"page {event.default_prevented}")
+            callback("wrong", "wrong")  # too late: the session's listener answered first
 
-        ses.on("login", lambda *_args: order.append("session"))
+        def on_session(event: cdpsession.Event, wc: Any, *args: Any) -> None:
+            order.append(f"session {wc is page}")
+            event.prevent_default()
+            args[-1]("test", "test")
+
+        ses.on("login", on_session)
         page.on("login", on_page)
         await page.load_url(server.url("/auth"))
         assert await _body(page) == "authenticated"
-        assert order == ["page"]
+        assert order == ["session True", "page True"]
 
 
 async def test_login_cancelled_or_not_handled_gives_the_401_page(

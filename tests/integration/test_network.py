@@ -282,3 +282,28 @@ async def test_b56_preconnect_argument_errors(app: cdpsession.App) -> None:
         with pytest.raises(TypeError, match="unknown preconnect option"):
             await ses.preconnect({"url": "http://127.0.0.1:9/", "sockets": 1})
         assert ses._host is None
+
+
+async def test_latency_reaches_a_shared_worker_started_later(
+    app: cdpsession.App, server: Server
+) -> None:
+    server.routes["/ping"] = lambda _req: (200, [("Content-Type", "text/plain")], b"pong")
+    server.js(
+        "/shared.js",
+        f"""const timeFetch = {TIME_FETCH_JS};
+        onconnect = (e) => {{ const port = e.ports[0];
+          port.onmessage = async () => port.postMessage(await timeFetch('/ping?shared')); }};""",
+    )
+    server.html("/", "<title>net</title>")
+    ask = """(name) => new Promise((resolve) => {
+      const w = new SharedWorker('/shared.js', name);
+      w.port.onmessage = (e) => resolve(e.data); w.port.start(); w.port.postMessage('go');
+    })"""
+    with trio.fail_after(60):
+        ses = app.session.from_partition("shared-latency")
+        page = await ses.open_page(server.url("/"))
+        await ses.enable_network_emulation({"latency": LATENCY})
+        for name in ("later", "later", "another"):
+            await page.execute_java_script(f"({ask})('{name}')")  # it starts; then it is throttled
+            ms = await page.execute_java_script(f"({ask})('{name}')")
+            assert ms >= LATENCY, (name, ms)
