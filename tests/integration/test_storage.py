@@ -49,7 +49,11 @@ async def _poll(page: cdpsession.WebContents, js: str, want: Any, timeout: float
     value = None
     with trio.move_on_after(timeout):
         while True:
-            value = await page.execute_java_script(js)
+            try:
+                value = await page.execute_java_script(js)
+            except cdpsession.JavaScriptError as exc:
+                # A clear closes the page's open database connections while it runs.
+                value = exc
             if value == want:
                 return value
             await trio.sleep(0.05)
