@@ -22,7 +22,7 @@ import logging
 import os
 import shutil
 import tempfile
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -210,6 +210,7 @@ class Host:
         # Set before stopping to hand the private folder (and an in-memory profile in it)
         # over to a successor instead of removing it.
         self.keep_root = False
+        self.environ: dict[str, str] = {}  # the browser's environment (fixed at its start)
 
     # -- registration ---------------------------------------------------------------------
 
@@ -428,12 +429,29 @@ class Host:
     async def utility(self) -> Target:
         """The hidden blank page of this host, for per-context commands."""
         async with self._utility_lock:
-            if self._utility is not None and not self._utility.gone.is_set():
-                await self._utility.ready.wait()
-                return self._utility
-            target = await self._create_page("about:blank", internal=True)
-            self._utility = target
-            return target
+            if self._utility is None or self._utility.gone.is_set():
+                self._utility = await self._make_internal(
+                    lambda: self._create_page("about:blank", internal=True)
+                )
+            await self._utility.ready.wait()
+            return self._utility
+
+    async def _make_internal(self, make: Callable[[], Awaitable[R]]) -> R:
+        """Make one of the host's own hidden pages, shielded and bounded by launch_timeout.
+
+        A caller's cancellation after ``Target.createTarget`` and before the page is recorded
+        would leave it (and its renderer) behind, and the next caller would make another.
+        """
+        made: list[R] = []
+        with trio.CancelScope(shield=True), trio.move_on_after(self.config.launch_timeout):
+            made.append(await make())
+        if not made:
+            raise CDPSessionError(
+                f"a hidden page of the browser did not start in {self.config.launch_timeout} s"
+            )
+        # No checkpoint here: the caller records the page first; a pending cancellation is
+        # delivered at its next one.
+        return made[0]
 
     async def helper_extension(self, *, shielded: bool = True) -> HelperExtension:
         """Load the package's helper extension on first need; return it with its worker.
@@ -548,7 +566,9 @@ class Host:
         async with self._net_internals_lock:
             page = self._net_internals
             if page is None or not page.alive:
-                page = self._net_internals = await NetInternals.open(self)
+                page = self._net_internals = await self._make_internal(
+                    lambda: NetInternals.open(self)
+                )
             return page
 
     @property
@@ -685,9 +705,10 @@ async def open_host(config: HostConfig) -> AsyncIterator[Host]:
             headless=config.headless,
             extra_args=config.extra_args,
         )
+        env = _private_env(root)
         browser = await spawn(
             argv,
-            env=_private_env(root),
+            env=env,
             stderr_path=os.path.join(root, "stderr.log"),
             marker=os.path.join(root, "xdg"),
         )
@@ -698,6 +719,7 @@ async def open_host(config: HostConfig) -> AsyncIterator[Host]:
                 _single_error_nursery() as nursery,
             ):
                 host = Host(config, browser, conn, nursery, user_data_dir)
+                host.environ = env
                 nursery.start_soon(_watch_process, host)
                 try:
                     with trio.fail_after(config.launch_timeout):

@@ -61,6 +61,7 @@ __all__ = [
     "PacFetchError",
     "PacScript",
     "Resolver",
+    "ascii_script",
     "canonical_url",
     "choose_my_addresses",
     "fetch_pac",
@@ -845,6 +846,26 @@ async def fetch_pac(
         return await _fetch(url, resolver, max_bytes, ssl_context)
     assert scope.cancelled_caught
     raise PacFetchError(url, f"timed out after {timeout:g} s")
+
+
+def ascii_script(text: str) -> str:
+    r"""``text`` with every character outside printable ASCII as a JavaScript escape.
+
+    Chromium's ``chrome.proxy`` takes a script's text in ASCII only, and QuickJS no NUL; in a
+    string or a regular expression ``\uXXXX`` is the same character, in a comment it stays
+    a comment: the script means what it meant.
+    """
+    if text.isascii() and "\0" not in text:
+        return text
+    out: list[str] = []
+    for char in text:
+        code = ord(char)
+        if code > 0x7F or code == 0:
+            units = char.encode("utf-16-be", "surrogatepass")
+            out.extend(f"\\u{units[i] << 8 | units[i + 1]:04x}" for i in range(0, len(units), 2))
+        else:
+            out.append(char)
+    return "".join(out)
 
 
 # --- resolveProxy ----------------------------------------------------------------------------

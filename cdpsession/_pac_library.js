@@ -18,6 +18,9 @@
   "use strict";
 
   var MAX_ALERTS = 100;
+  // Chromium answers at most 20 distinct names per run of FindProxyForURL; later lookups of
+  // new names fail and the script goes on (ProxyResolverV8Tracing's kMaxUniqueResolveDnsPerExec).
+  var MAX_NAMES_PER_RUN = 20;
   var MAX_ALERT_LENGTH = 1000;
   var state = null;
 
@@ -31,12 +34,97 @@
       offset: input.offset || 0,
       missing: [],
       seen: {},
+      looked: {},
+      lookups: 0,
       wantMy: false,
       wantMyEx: false,
       alerts: []
     };
   }
   state = fresh({});
+
+  // --- what Chromium's V8 has and this QuickJS lacks ---------------------------------------
+  // PAC scripts run by Chromium see a recent V8: the built-ins added since ES2020 that
+  // scripts use are defined here the same way (written for cdpsession from the standard).
+
+  function define(object, name, value) {
+    if (typeof object[name] === "undefined") {
+      Object.defineProperty(object, name, {value: value, writable: true, configurable: true});
+    }
+  }
+
+  function relativeIndex(length, index) {
+    var n = Math.trunc(Number(index)) || 0;
+    return n < 0 ? length + n : n;
+  }
+
+  function at(index) {
+    var i = relativeIndex(this.length, index);
+    return i < 0 || i >= this.length ? undefined : this[i];
+  }
+
+  define(Array.prototype, "at", at);
+  define(String.prototype, "at", function (index) {
+    var text = String(this);
+    var i = relativeIndex(text.length, index);
+    return i < 0 || i >= text.length ? undefined : text.charAt(i);
+  });
+  define(Object, "hasOwn", function (object, key) {
+    return Object.prototype.hasOwnProperty.call(Object(object), key);
+  });
+  define(Array.prototype, "findLast", function (test, self) {
+    for (var i = this.length - 1; i >= 0; i--) {
+      if (test.call(self, this[i], i, this)) {
+        return this[i];
+      }
+    }
+    return undefined;
+  });
+  define(Array.prototype, "findLastIndex", function (test, self) {
+    for (var i = this.length - 1; i >= 0; i--) {
+      if (test.call(self, this[i], i, this)) {
+        return i;
+      }
+    }
+    return -1;
+  });
+  define(Array.prototype, "toSorted", function (compare) {
+    return Array.prototype.slice.call(this).sort(compare);
+  });
+  define(Array.prototype, "toReversed", function () {
+    return Array.prototype.slice.call(this).reverse();
+  });
+  define(Array.prototype, "toSpliced", function () {
+    var copy = Array.prototype.slice.call(this);
+    copy.splice.apply(copy, arguments);
+    return copy;
+  });
+  define(Array.prototype, "with", function (index, value) {
+    var i = relativeIndex(this.length, index);
+    if (i < 0 || i >= this.length) {
+      throw new RangeError("Invalid index : " + index);
+    }
+    var copy = Array.prototype.slice.call(this);
+    copy[i] = value;
+    return copy;
+  });
+  define(Object, "groupBy", function (items, key) {
+    var groups = Object.create(null);
+    var i = 0;
+    for (var item of items) {
+      var name = key(item, i++);
+      (groups[name] = groups[name] || []).push(item);
+    }
+    return groups;
+  });
+  // V8 always has a console; in a PAC script its output goes nowhere.
+  if (typeof global.console === "undefined") {
+    var quiet = function () {};
+    global.console = {
+      log: quiet, info: quiet, warn: quiet, error: quiet, debug: quiet, trace: quiet,
+      dir: quiet, table: quiet, assert: quiet, count: quiet, time: quiet, timeEnd: quiet
+    };
+  }
 
   function own(object, key) {
     return Object.prototype.hasOwnProperty.call(object, key);
@@ -148,9 +236,22 @@
 
   // --- name lookups, answered from the run's cache --------------------------------------------
 
+  // Whether a lookup of `host` may go on: false past Chromium's limit of names per run.
+  function mayLookUp(host) {
+    if (own(state.looked, host)) {
+      return true;
+    }
+    if (state.lookups >= MAX_NAMES_PER_RUN) {
+      return false;
+    }
+    state.looked[host] = true;
+    state.lookups++;
+    return true;
+  }
+
   // IPv4 only: the first address, else null (Chromium's table: "dnsResolve() ... null").
   function dnsResolve(host) {
-    if (typeof host !== "string") {
+    if (typeof host !== "string" || !mayLookUp(host)) {
       return null;
     }
     if (own(state.dns, host)) {
@@ -165,6 +266,9 @@
   function dnsResolveEx(host) {
     if (typeof host !== "string") {
       return undefined;
+    }
+    if (!mayLookUp(host)) {
+      return "";
     }
     if (own(state.dnsEx, host)) {
       return state.dnsEx[host];

@@ -28,7 +28,15 @@ import trio
 
 from ._errors import BrowserClosedError, CDPSessionError, UnsupportedError
 from ._net_internals import NetworkError
-from ._pac import PacFetchError, PacScript, canonical_url, fetch_pac, pac_url_for, resolve_proxy
+from ._pac import (
+    PacFetchError,
+    PacScript,
+    ascii_script,
+    canonical_url,
+    fetch_pac,
+    pac_url_for,
+    resolve_proxy,
+)
 from ._proxy_config import (
     NotRepresentableError,
     ProxyConfig,
@@ -90,6 +98,12 @@ def _reads_desktop_settings(env: dict[str, str]) -> bool:
     return any(name.split("-")[0] in _SETTINGS_DESKTOPS for name in names if name)
 
 
+# How long set_proxy waits for its PAC script; past that Chromium gets the URL and fetches it
+# itself (Electron's setProxy does not wait for the script at all), and resolve_proxy fetches
+# it when asked.
+_SET_FETCH_BOUND_S = 5.0
+
+
 class Proxy:
     """The proxy settings of one session and what they resolve to."""
 
@@ -107,6 +121,11 @@ class Proxy:
             return self._config
         return config_from_args(self._session._app._extra_args) or ProxyConfig("system")
 
+    def _environment(self) -> dict[str, str]:
+        # What system mode reads: the running browser's environment, fixed at its start.
+        host = self._session._host
+        return dict(host.environ) if host is not None and host.alive else dict(os.environ)
+
     # -- name lookups, as the browser makes them ---------------------------------------------
 
     async def _resolve_name(self, name: str) -> list[str]:
@@ -121,13 +140,13 @@ class Proxy:
         except NetworkError:
             return []
 
-    async def _fetch(self, url: str) -> PacScript | None:
+    async def _fetch(self, url: str, timeout: float = 30.0) -> PacScript | None:
         try:
-            text = await fetch_pac(url, self._resolve_name)
+            text = await fetch_pac(url, self._resolve_name, timeout=timeout)
         except PacFetchError as exc:
             log.warning("cannot fetch the PAC script: %s", exc)
             return None
-        return PacScript.compile(text)
+        return PacScript.compile(ascii_script(text))
 
     # -- the browser side -------------------------------------------------------------------
 
@@ -138,8 +157,8 @@ class Proxy:
             and (config.pac_url or "").partition(":")[0].lower() in ("http", "https")
         )
         if fetched_by_chromium:
-            # Our fetch failed: Chromium fetches it itself, fails as Electron does, and
-            # tries again later on its own.
+            # Not fetched (yet): Chromium fetches it itself, fails as Electron does when it
+            # cannot, and tries again later on its own.
             return {
                 "mode": "pac_script",
                 "pacScript": {"url": config.pac_url, "mandatory": config.pac_mandatory},
@@ -170,28 +189,44 @@ class Proxy:
                 f"chrome.proxy refused {value!r}: {thrown.get('description') or details}"
             )
 
+    async def _commit(
+        self, config: ProxyConfig, value: dict[str, Any], script: PacScript | None
+    ) -> None:
+        """Make the settings the session's, in cdpsession and in its browser alike.
+
+        After a browser start or relaunch in progress (the session's host lock), which
+        applies what is recorded; shielded once begun: a cancellation between the command
+        and the record would leave them disagreeing.
+        """
+        session = self._session
+        async with session._host_lock, self._lock:
+            with (
+                trio.CancelScope(shield=True),
+                trio.move_on_after(session._app._launch_timeout) as bound,
+            ):
+                previous = self._config, self._value, self._script
+                self._config, self._value, self._script = config, value, script
+                host = session._host
+                if host is not None and host.alive:
+                    try:
+                        await self.apply(host)
+                    except BrowserClosedError:
+                        pass  # its successor gets them at start
+                    except BaseException:
+                        self._config, self._value, self._script = previous
+                        raise
+            if bound.cancelled_caught:
+                raise CDPSessionError("chrome.proxy did not answer in time")
+
     # -- the members ------------------------------------------------------------------------
 
     async def set(self, options: Any) -> None:
         """``ses.set_proxy(config)``: see :meth:`Session.set_proxy`."""
         config = parse_proxy_config(options)
-        async with self._lock:
-            script = None
-            if config.mode == "pac_script" and config.pac_url is not None:
-                script = await self._fetch(config.pac_url)
-            value = self._chrome_value(config, script)
-            previous = self._config, self._value, self._script
-            self._config, self._value, self._script = config, value, script
-            host = self._session._host
-            if host is None or not host.alive:
-                return  # applied when the browser starts
-            try:
-                await self.apply(host)
-            except BrowserClosedError:
-                pass  # its successor gets it at start
-            except BaseException:
-                self._config, self._value, self._script = previous
-                raise
+        script = None
+        if config.mode == "pac_script" and config.pac_url is not None:
+            script = await self._fetch(config.pac_url, timeout=_SET_FETCH_BOUND_S)
+        await self._commit(config, self._chrome_value(config, script), script)
 
     async def resolve(self, url: Any) -> str:
         """``ses.resolve_proxy(url)``: see :meth:`Session.resolve_proxy`."""
@@ -199,36 +234,37 @@ class Proxy:
             raise TypeError(f"url must be a str, not {type(url).__name__}")
         canonical_url(url)  # a bad URL is refused before anything starts
         async with self._lock:
-            config = self.config
-            env = dict(os.environ)
-            if config.mode == "system" and _reads_desktop_settings(env):
-                raise UnsupportedError(
-                    "resolve_proxy in system mode on this desktop",
-                    "Chromium reads the desktop's own proxy settings (GSettings or KDE) "
-                    "here, which cdpsession cannot read",
-                )
-            script = self._script
-            pac_url = pac_url_for(config, env)
-            if pac_url is not None and script is None:
-                # Not fetched yet (auto_detect, system), or the last fetch failed.
-                script = self._script = await self._fetch(pac_url)
+            config, script = self.config, self._script
+        env = self._environment()
+        if config.mode == "system" and _reads_desktop_settings(env):
+            raise UnsupportedError(
+                "resolve_proxy in system mode on this desktop",
+                "Chromium reads the desktop's own proxy settings (GSettings or KDE) here, "
+                "which cdpsession cannot read",
+            )
+        pac_url = pac_url_for(config, env)
+        if pac_url is not None and script is None:
+            # Not fetched yet (auto_detect, system, a slow pacScript), or the last try failed.
+            script = await self._fetch(pac_url)
+            async with self._lock:
+                if self.config is config and self._script is None:
+                    self._script = script
         return await resolve_proxy(
             config, url, pac_text=script, resolver=self._resolve_name, env=env
         )
 
     async def force_reload(self) -> None:
         """``ses.force_reload_proxy_config()``: see :meth:`Session.force_reload_proxy_config`."""
-        async with self._lock:
-            config = self.config
-            pac_url = pac_url_for(config, dict(os.environ))
-            self._script = None if pac_url is None else await self._fetch(pac_url)
-            host = self._session._host
-            if self._config is not None and self._config.mode == "pac_script":
-                value = self._chrome_value(self._config, self._script)
-                if value != self._value:
-                    self._value = value
-                    if host is not None and host.alive:
-                        await self.apply(host)
-            if host is not None and host.alive:
-                # Chromium's own reset: the WPAD or flag-given PAC script is fetched again.
-                await (await host.net_internals()).reload_proxy_settings()
+        config = self.config
+        pac_url = pac_url_for(config, self._environment())
+        script = None if pac_url is None else await self._fetch(pac_url)
+        if self._config is config and config.mode == "pac_script":
+            await self._commit(config, self._chrome_value(config, script), script)
+        else:
+            async with self._lock:
+                if self.config is config:
+                    self._script = script
+        host = self._session._host
+        if host is not None and host.alive:
+            # Chromium's own reset: the WPAD or flag-given PAC script is fetched again.
+            await (await host.net_internals()).reload_proxy_settings()

@@ -827,7 +827,7 @@ def chrome_proxy_value(config: ProxyConfig, pac_text: str | None) -> dict[str, A
     if config.mode == "pac_script":
         if config.pac_url is None:
             return {"mode": "direct"}
-        if pac_text is None:
+        if pac_text is None or not pac_text.strip():
             message = json.dumps(
                 f"cdpsession: the PAC script {config.pac_url} could not be fetched"
             )

@@ -173,23 +173,23 @@ class Session(EventEmitter):
             root = old.private_dir if self._storage_path is None else None
             old.keep_root = root is not None
             old.stop_requested.set()
+            # Shielded from here to the restored cookies: stopping part way would lose an
+            # in-memory profile (or every session cookie). Bounded: the shutdown by
+            # close_timeout (then SIGTERM, SIGKILL), the launch by launch_timeout.
             with trio.CancelScope(shield=True):
-                # Bounded: the shutdown is Browser.close, then SIGTERM, then SIGKILL.
                 await old.torn_down.wait()
-            try:
-                host = await self._start_host(root)
-            except BaseException:
-                if root is not None:
-                    # Not handed over (a launch that failed or was cancelled early).
-                    shutil.rmtree(root, ignore_errors=True)
-                raise
-            # Shielded: the session cookies exist nowhere else any more.
-            with (
-                trio.CancelScope(shield=True),
-                trio.move_on_after(self._app._launch_timeout),
-                contextlib.suppress(BrowserClosedError),
-            ):
-                await _storage.restore_cookies(self, host, snapshot)
+                try:
+                    host = await self._start_host(root)
+                except BaseException:
+                    if root is not None:
+                        shutil.rmtree(root, ignore_errors=True)  # the launch failed
+                    raise
+                with (
+                    trio.move_on_after(self._app._launch_timeout),
+                    contextlib.suppress(BrowserClosedError),
+                ):
+                    await _storage.restore_cookies(self, host, snapshot)
+            await trio.lowlevel.checkpoint_if_cancelled()
 
     def _process_flags(self) -> tuple[str, ...]:
         return tuple(

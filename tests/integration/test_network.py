@@ -307,3 +307,23 @@ async def test_latency_reaches_a_shared_worker_started_later(
             await page.execute_java_script(f"({ask})('{name}')")  # it starts; then it is throttled
             ms = await page.execute_java_script(f"({ask})('{name}')")
             assert ms >= LATENCY, (name, ms)
+
+
+async def test_cancelled_calls_leave_no_hidden_page_behind(
+    app: cdpsession.App, server: Server
+) -> None:
+    server.html("/", "<title>net</title>")
+    with trio.fail_after(120):
+        ses = app.session.from_partition("cancel-hidden")
+        await ses.open_page(server.url("/"))
+        host = ses._host
+        assert host is not None
+        for deadline in (0.0, 0.005, 0.01, 0.02, 0.03, 0.05, 0.08):
+            with trio.move_on_after(deadline):
+                await ses.resolve_host("localhost")
+            with trio.move_on_after(deadline):
+                await ses.preconnect({"url": server.url("/")})
+        await ses.resolve_host("localhost")
+        infos = (await host.call("Target.getTargets"))["targetInfos"]
+        pages = sorted(i["url"].partition("#")[0] for i in infos if i["type"] == "page")
+        assert pages == ["about:blank", "chrome://net-internals/", server.url("/")]

@@ -164,3 +164,23 @@ async def test_cancelled_relaunch_leaves_a_working_session(
         await ses.set_ssl_config({"maxVersion": "tls1.2"})
         assert await _load(ses, tls12.url("/")) == "tls TLSv1.2 /"
         assert await _load(ses, tls13.url("/")) == MISMATCH
+
+
+@pytest.mark.parametrize("partition", ["in-memory-kept", "persist:kept"])
+async def test_cancelled_relaunch_keeps_the_session_data(
+    tls_app: cdpsession.App, tls: tuple[TlsServer, TlsServer], partition: str
+) -> None:
+    _, tls13 = tls
+    with trio.fail_after(120):
+        ses = tls_app.session.from_partition(partition)
+        for i, deadline in enumerate((0.05, 0.1, 0.2, 0.3)):
+            page = await ses.open_page(tls13.url("/page"))
+            await page.execute_java_script(f"localStorage.setItem('kept', '{i}')")
+            await ses.cookies.set({"url": tls13.url("/"), "name": "session", "value": str(i)})
+            suite = 0x009C if i % 2 else 0x002F  # a new flag each time: a relaunch
+            with trio.move_on_after(deadline):
+                await ses.set_ssl_config({"disabledCipherSuites": [suite]})
+            again = await ses.open_page(tls13.url("/page"))
+            assert await again.execute_java_script("localStorage.getItem('kept')") == str(i)
+            cookies = await ses.cookies.get({"name": "session"})
+            assert [c["value"] for c in cookies] == [str(i)], deadline

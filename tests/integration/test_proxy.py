@@ -8,6 +8,7 @@ sends each request.
 
 from __future__ import annotations
 
+import socket
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
@@ -398,3 +399,74 @@ async def test_pac_script_from_a_file_and_its_dns_lookups(
         assert await _text(page, "http://site.test/b") == (
             "net::ERR_MANDATORY_PROXY_CONFIGURATION_FAILED"
         )
+
+
+async def test_cancelled_set_proxy_never_leaves_resolve_proxy_and_chromium_apart(
+    net_app: cdpsession.App, proxies: tuple[HttpProxy, HttpProxy]
+) -> None:
+    p1, p2 = proxies
+    ses = net_app.session.from_partition("cancel-proxy")
+    with trio.fail_after(120):
+        page = await ses.open_page()
+        for i, deadline in enumerate((0.0, 0.0005, 0.001, 0.002, 0.004, 0.008, 0.016)):
+            await ses.set_proxy({"proxyRules": p1.address})
+            rules = p2.address if i % 2 else f"{p2.address},direct://"
+            with trio.move_on_after(deadline):
+                await ses.set_proxy({"proxyRules": rules})
+            await ses.close_all_connections()
+            went = await _text(page, f"http://site.test/a?{i}")
+            said = await ses.resolve_proxy("http://site.test/a")
+            via = "P1" if p1.address in said.split(";")[0] else "P2"
+            assert went.startswith(f"via {via} "), (deadline, said, went)
+
+
+async def test_pac_scripts_chromium_would_refuse_as_given(
+    net_app: cdpsession.App, proxies: tuple[HttpProxy, HttpProxy]
+) -> None:
+    # chrome.proxy takes PAC text in ASCII only: cdpsession escapes the rest, and the script
+    # means what it meant. An empty script fails, as a mandatory PAC does in Electron.
+    p1, _ = proxies
+    script = (
+        "// (c) M\u00fcller GmbH \U0001f600\n"
+        f"function FindProxyForURL(url, host) {{ var who = 'M\u00fcller';"
+        f" return who.length > 0 ? 'PROXY {p1.address}' : 'DIRECT'; }}"
+    )
+    with PacServer(script) as pac:
+        ses = net_app.session.from_partition("pac-unicode")
+        with trio.fail_after(60):
+            page = await ses.open_page()
+            await ses.set_proxy({"pacScript": pac.url})
+            assert await ses.resolve_proxy("http://site.test/") == f"PROXY {p1.address}"
+            assert await _text(page, "http://site.test/a") == "via P1 http://site.test/a"
+            pac.script = ""
+            await ses.set_proxy({"pacScript": pac.url + "?empty"})
+            assert await ses.resolve_proxy("http://site.test/") == ""
+            assert await _text(page, "http://site.test/b") == (
+                "net::ERR_MANDATORY_PROXY_CONFIGURATION_FAILED"
+            )
+        fresh = net_app.session.from_partition("pac-unicode-early")
+        with trio.fail_after(60):
+            pac.script = script
+            await fresh.set_proxy({"pacScript": pac.url})
+            page = await fresh.open_page()
+            assert await _text(page, "http://site.test/c") == "via P1 http://site.test/c"
+
+
+async def test_a_pac_server_that_never_answers_does_not_hold_set_proxy(
+    net_app: cdpsession.App,
+) -> None:
+    silent = socket.socket()
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(8)
+    try:
+        ses = net_app.session.from_partition("pac-silent")
+        with trio.fail_after(20):
+            started = trio.current_time()
+            await ses.set_proxy({"pacScript": f"http://127.0.0.1:{silent.getsockname()[1]}/p"})
+            assert trio.current_time() - started < 10
+            # (Chromium now waits for the script itself, as in Electron: up to 30 s.)
+            page = await ses.open_page()
+            await ses.set_proxy({"mode": "direct"})
+            assert await _text(page, "http://site.test/b") == "direct /b"
+    finally:
+        silent.close()
