@@ -11,9 +11,9 @@ from typing import TYPE_CHECKING, Any
 import platformdirs
 import trio
 
-from ._errors import CDPSessionError
+from ._errors import BrowserClosedError, CDPSessionError
 from ._events import EventEmitter
-from ._groups import unwrap_single
+from ._groups import cancellation_first, unwrap_single
 from ._host import HostConfig, open_host, ram_backed_temp_root
 from ._launcher import check_extra_args, find_chromium
 from ._registry import PARTITIONS_DIR
@@ -90,8 +90,12 @@ class App(EventEmitter):
 
     async def _read_client_hints_bounded(self, host: Host, shielded: bool) -> dict[str, Any]:
         hints: dict[str, Any] | None = None
-        with trio.CancelScope(shield=shielded), trio.move_on_after(self._launch_timeout):
-            hints = await self._read_client_hints(host)
+        try:
+            with trio.CancelScope(shield=shielded), trio.move_on_after(self._launch_timeout):
+                hints = await self._read_client_hints(host)
+        except BrowserClosedError:
+            await cancellation_first()
+            raise
         if hints is None:
             raise CDPSessionError("the browser did not report its client hints in time")
         return hints

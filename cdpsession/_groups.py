@@ -33,3 +33,13 @@ def unwrap_single() -> Iterator[None]:
         if single is None:
             raise
         raise single from None
+
+
+async def cancellation_first() -> None:
+    """Raise ``Cancelled`` when the caller's scope was cancelled during shielded work.
+
+    Call it before re-raising an error of shielded work: that work can fail because the
+    browser is closing for the very reason the caller gave up (the app ending), and then
+    the cancellation, not the browser's going, is the news.
+    """
+    await trio.lowlevel.checkpoint_if_cancelled()

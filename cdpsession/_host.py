@@ -40,7 +40,7 @@ from ._errors import (
     ProtocolError,
     TargetClosedError,
 )
-from ._groups import unwrap_single
+from ._groups import cancellation_first, unwrap_single
 from ._launcher import (
     BrowserProcess,
     ProfileLock,
@@ -443,8 +443,12 @@ class Host:
         would leave it (and its renderer) behind, and the next caller would make another.
         """
         made: list[R] = []
-        with trio.CancelScope(shield=True), trio.move_on_after(self.config.launch_timeout):
-            made.append(await make())
+        try:
+            with trio.CancelScope(shield=True), trio.move_on_after(self.config.launch_timeout):
+                made.append(await make())
+        except BrowserClosedError:
+            await cancellation_first()
+            raise
         if not made:
             raise CDPSessionError(
                 f"a hidden page of the browser did not start in {self.config.launch_timeout} s"
@@ -471,11 +475,15 @@ class Host:
             if ext is not None and not ext.worker.gone.is_set():
                 return ext
             self._extension = None
-            with (
-                trio.CancelScope(shield=shielded),
-                trio.move_on_after(self.config.launch_timeout),
-            ):
-                self._extension = await self._load_extension()
+            try:
+                with (
+                    trio.CancelScope(shield=shielded),
+                    trio.move_on_after(self.config.launch_timeout),
+                ):
+                    self._extension = await self._load_extension()
+            except BrowserClosedError:
+                await cancellation_first()
+                raise
             ext = self._extension
             if ext is None:
                 raise CDPSessionError(
