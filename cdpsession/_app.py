@@ -185,6 +185,7 @@ class App(EventEmitter):
             self._hosts.add(host)
             try:
                 await session._install(host)
+                host.started.set()
                 task_status.started(host)
                 await host.stop_requested.wait()
             finally:

@@ -210,6 +210,9 @@ class Host:
         # Set before stopping to hand the private folder (and an in-memory profile in it)
         # over to a successor instead of removing it.
         self.keep_root = False
+        # Set once the host is handed to its session. Before, shielded work is not shielded:
+        # a cancelled start abandons the host, whose targets are then no longer set up.
+        self.started = trio.Event()
         self.environ: dict[str, str] = {}  # the browser's environment (fixed at its start)
 
     # -- registration ---------------------------------------------------------------------
@@ -444,7 +447,10 @@ class Host:
         """
         made: list[R] = []
         try:
-            with trio.CancelScope(shield=True), trio.move_on_after(self.config.launch_timeout):
+            with (
+                trio.CancelScope(shield=self.started.is_set()),
+                trio.move_on_after(self.config.launch_timeout),
+            ):
                 made.append(await make())
         except BrowserClosedError:
             await cancellation_first()
@@ -457,19 +463,43 @@ class Host:
         # delivered at its next one.
         return made[0]
 
+    @property
+    def extension_ready(self) -> bool:
+        """Whether the helper extension is loaded and its worker running."""
+        ext = self._extension
+        return ext is not None and not ext.worker.gone.is_set()
+
+    def preload_extension(self) -> None:
+        """Start loading the helper extension in the background (the host's nursery)."""
+        self._nursery.start_soon(self._preload_extension)
+
+    async def _preload_extension(self) -> None:
+        # Unshielded: cancelled only when the host itself goes away, whose targets are then
+        # no longer set up (a shielded load would hold the shutdown up to its bound).
+        try:
+            await self.helper_extension(shielded=False)
+        except BrowserClosedError:
+            pass  # the browser went away: nothing to load it into
+        except CDPSessionError as exc:
+            # The next call that needs it loads it again and raises.
+            log.warning("the helper extension did not load: %s", exc)
+
     async def helper_extension(self, *, shielded: bool = True) -> HelperExtension:
         """Load the package's helper extension on first need; return it with its worker.
 
         The load is shielded (bounded by ``launch_timeout``): one cut short by a caller's
         cancellation would leave the extension loaded and the next load would replace its
-        worker under whoever had bound to it. Not while the host itself starts
-        (``shielded=False``): a cancelled start abandons the host, whose targets are no
-        longer set up, so a shielded load would only wait for its bound.
+        worker under whoever had bound to it. Not for the background load at the host's
+        start (``shielded=False``): cancelled only when the host goes away, whose targets
+        are then no longer set up, so a shielded load would only wait for its bound.
 
         Raises:
             BrowserClosedError: the browser went away.
             CDPSessionError: the extension's worker did not start in time.
         """
+        ext = self._extension
+        if ext is not None and not ext.worker.gone.is_set():
+            return ext
         async with self._extension_lock:
             ext = self._extension
             if ext is not None and not ext.worker.gone.is_set():
@@ -477,7 +507,7 @@ class Host:
             self._extension = None
             try:
                 with (
-                    trio.CancelScope(shield=shielded),
+                    trio.CancelScope(shield=shielded and self.started.is_set()),
                     trio.move_on_after(self.config.launch_timeout),
                 ):
                     self._extension = await self._load_extension()

@@ -210,11 +210,13 @@ class Session(EventEmitter):
     async def _install(self, host: Host) -> None:
         """Register this session's per-target state on a freshly started host.
 
-        The helper extension is loaded before the first page: it answers authentication
-        challenges (cancelling them when nobody listens for ``login``, as Electron does;
-        headless Chromium alone would leave a page's fetch of a 401 URL waiting forever).
+        The helper extension starts loading now, in the background, while the first page is
+        made; pages send no request before it is ready (:meth:`_settle`): it answers
+        authentication challenges (cancelling them when nobody listens for ``login``, as
+        Electron does; headless Chromium alone would leave a page's fetch of a 401 URL
+        waiting forever).
         """
-        await host.helper_extension(shielded=False)
+        host.preload_extension()
         if self._user_agent is not None and self._ua_metadata is None:
             self._ua_metadata = await self._app._client_hints(host, shielded=False)
         host.add_target_hook(self._setup_target)
@@ -364,12 +366,16 @@ class Session(EventEmitter):
         if event == "login":
             self._login.changed()
 
-    async def _settle(self, host: Host) -> None:
+    async def _settle(self, host: Host, *, requests: bool = False) -> None:
         """Let changes made in the background (watchers, interception) reach the browser.
 
-        Called before cdpsession makes a page do something; no checkpoint when nothing is
-        pending (the hot path of ``execute_java_script``).
+        Called before cdpsession makes a page do something; with ``requests`` (the page may
+        send requests now), also wait for the helper extension, which answers
+        authentication challenges. No checkpoint when nothing is pending (the hot path of
+        ``execute_java_script``).
         """
+        if requests and not host.extension_ready:
+            await host.helper_extension()
         await self._cookies._settle(host)
         if self._login.pending(host):
             await self._login.sync(host)

@@ -95,7 +95,7 @@ class WebContents(EventEmitter):
         if not isinstance(url, str):
             raise TypeError(f"url must be a str, not {type(url).__name__}")
         self._check_alive()
-        await self.session._settle(self._host)
+        await self.session._settle(self._host, requests=True)
         session_id = self._target.session_id
         conn = self._host.connection
         with conn.subscribe("Page.lifecycleEvent", session_id=session_id) as events:
@@ -135,7 +135,7 @@ class WebContents(EventEmitter):
         if not isinstance(code, str):
             raise TypeError(f"code must be a str, not {type(code).__name__}")
         self._check_alive()
-        await self.session._settle(self._host)
+        await self.session._settle(self._host, requests=True)
         reply = await self._host.send(
             runtime.evaluate(
                 expression=code,
