@@ -592,6 +592,9 @@ class Cookies(EventEmitter):
             ready.set()
 
     async def _skip_stale_reports(self, host: Host, worker: str, name: str) -> None:
+        await host.call(
+            "Runtime.evaluate", {"expression": "self.cdpsession.watchCookies()"}, worker
+        )
         # A marker cookie on a domain no page has: once its insertion is reported, every
         # report that follows is of a change made after watching started.
         await host.call(
