@@ -18,11 +18,15 @@ from ._errors import TargetClosedError as TargetClosedError
 from ._errors import UnsupportedError as UnsupportedError
 from ._events import Event as Event
 from ._events import EventWaiter as EventWaiter
+from ._http import Request as Request
+from ._http import Response as Response
 from ._net_internals import NetworkError as NetworkError
+from ._protocol import Protocol as Protocol
 from ._session import Session as Session
 from ._session import SessionModule as SessionModule
 from ._storage import ClearDataError as ClearDataError
 from ._web_contents import WebContents as WebContents
+from ._web_request import WebRequest as WebRequest
 
 __version__ = "0.1.0.dev0"
 
@@ -39,11 +43,15 @@ __all__ = [
     "LaunchError",
     "NavigationError",
     "NetworkError",
+    "Protocol",
     "ProtocolError",
+    "Request",
+    "Response",
     "Session",
     "SessionModule",
     "TargetClosedError",
     "UnsupportedError",
     "WebContents",
+    "WebRequest",
     "open_app",
 ]

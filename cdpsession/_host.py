@@ -40,6 +40,7 @@ from ._errors import (
     ProtocolError,
     TargetClosedError,
 )
+from ._fetch import FetchMux
 from ._groups import cancellation_first, unwrap_single
 from ._launcher import (
     BrowserProcess,
@@ -214,6 +215,7 @@ class Host:
         # a cancelled start abandons the host, whose targets are then no longer set up.
         self.started = trio.Event()
         self.environ: dict[str, str] = {}  # the browser's environment (fixed at its start)
+        self.fetch = FetchMux(self)
 
     # -- registration ---------------------------------------------------------------------
 
@@ -228,6 +230,10 @@ class Host:
     def on_target_detached(self, listener: TargetListener) -> None:
         """Call ``listener(target)`` when a target goes away."""
         self._detach_listeners.append(listener)
+
+    def spawn(self, fn: Callable[..., Awaitable[object]], *args: object) -> None:
+        """Run ``fn(*args)`` in the host's nursery (cancelled when the host stops)."""
+        self._nursery.start_soon(fn, *args)
 
     @property
     def alive(self) -> bool:
@@ -462,6 +468,19 @@ class Host:
         # No checkpoint here: the caller records the page first; a pending cancellation is
         # delivered at its next one.
         return made[0]
+
+    def extension_worker(self) -> Target | None:
+        """The helper extension's service worker, once loaded."""
+        ext = self._extension
+        return ext.worker if ext is not None and not ext.worker.gone.is_set() else None
+
+    def hidden(self, target: Target) -> bool:
+        """Whether ``target`` is one of cdpsession's hidden pages (or of their frames).
+
+        The helper extension's worker is not: its requests are the session's own
+        (``Session.fetch``).
+        """
+        return target.root.internal and target is not self.extension_worker()
 
     @property
     def extension_ready(self) -> bool:

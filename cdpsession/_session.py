@@ -11,12 +11,14 @@ from typing import TYPE_CHECKING, Any
 
 import trio
 
-from . import _login, _network, _proxy, _storage
+from . import _login, _net_fetch, _network, _proxy, _storage
 from ._cdp.generated import network, page, runtime
 from ._cookies import Cookies
-from ._errors import BrowserClosedError
+from ._errors import BrowserClosedError, UnsupportedError
 from ._events import EventEmitter
+from ._http import Request, Response
 from ._net_internals import NetworkError
+from ._protocol import Protocol
 from ._registry import (
     check_from_path,
     check_partition,
@@ -25,6 +27,7 @@ from ._registry import (
     partition_path,
 )
 from ._web_contents import WebContents
+from ._web_request import WebRequest
 
 if TYPE_CHECKING:
     from ._app import App
@@ -103,6 +106,8 @@ class Session(EventEmitter):
         self._cookies = Cookies(self)
         self._login = _login.Login(self)
         self._proxy = _proxy.Proxy(self)
+        self._web_request = WebRequest(self)
+        self._protocol = Protocol(self)
         self._emulation: dict[str, Any] | None = None
         self._emulation_lock = trio.Lock()
         # Per-process settings, as Chromium flags: {"ssl": (...), "ntlm": (...)}.
@@ -131,6 +136,16 @@ class Session(EventEmitter):
     def cookies(self) -> Cookies:
         """The session's cookies (Electron ``ses.cookies``): one object per session."""
         return self._cookies
+
+    @property
+    def web_request(self) -> WebRequest:
+        """The session's web request listeners (Electron ``ses.webRequest``)."""
+        return self._web_request
+
+    @property
+    def protocol(self) -> Protocol:
+        """The session's protocol handlers (Electron ``ses.protocol``)."""
+        return self._protocol
 
     # -- the host -------------------------------------------------------------------------
 
@@ -224,6 +239,12 @@ class Session(EventEmitter):
         host.on_target_detached(self._on_target_detached)
         if self._login.wanted():
             await self._login.sync(host)
+        # Before the first page: its first request is already seen by web_request and the
+        # protocol handlers (in that order, as in Electron).
+        host.fetch.fail = self._app._fail
+        host.fetch.add(self._web_request)
+        host.fetch.add(self._protocol)
+        await self._web_request.apply(host)
         # Before the first page: its first request already goes where it should.
         await self._proxy.apply(host)
         # Before the first page: a cookie change made by it is seen.
@@ -575,6 +596,51 @@ class Session(EventEmitter):
         utility = await host.utility()
         await host.call(
             "Runtime.evaluate", {"expression": _network.preconnect_js(origin)}, utility.session_id
+        )
+
+    # -- requests ---------------------------------------------------------------------------
+
+    async def fetch(self, url: str | Request, init: dict[str, Any] | None = None) -> Response:
+        """Make a request with this session (Electron ``ses.fetch(input[, init])``).
+
+        ``init``: ``method``, ``headers`` (a dict or pairs), ``body`` (bytes or str),
+        ``credentials`` (``"omit"``, ``"same-origin"`` (the default: no cookies, since the
+        request has no origin of the site), ``"include"``: the session's cookies),
+        ``redirect`` (``"follow"``, ``"error"``, ``"manual"``), ``cache``,
+        ``bypassCustomProtocolHandlers``. The request goes through the session's network
+        stack: its cookies, proxy, authentication (``login``) and ``web_request``
+        listeners; a scheme the session's ``protocol`` handles is answered by its handler
+        (after ``on_before_request``), unless ``bypassCustomProtocolHandlers``. It is the
+        web's ``fetch()`` run in the helper extension (no CORS applies), so headers the web
+        may not set (``Cookie``, ``Origin``, ``Referer``, ``Host``, ...) raise
+        :class:`UnsupportedError`. Returns a :class:`Response` with the whole body.
+
+        Raises:
+            NetworkError: Chromium's error (``net::ERR_CONNECTION_REFUSED``,
+                ``net::ERR_BLOCKED_BY_CLIENT``, ``net::ERR_UNKNOWN_URL_SCHEME`` ...).
+            TypeError: a bad argument; ``data:`` and ``blob:`` URLs (as Electron).
+            UnsupportedError: a header ``fetch()`` may not set.
+        """
+        return await _net_fetch.fetch(self, url, init)
+
+    async def get_blob_data(self, identifier: str) -> bytes:
+        """Electron ``ses.getBlobData(identifier)``: not possible with Chromium's CDP.
+
+        Electron hands ``blobUUID`` entries in a request's ``uploadData``; Chromium 156's
+        Fetch domain reads a blob body itself and gives its bytes in ``uploadData``
+        (``{"bytes": ...}``), with no blob identifier to look up later.
+
+        Raises:
+            TypeError: ``identifier`` is not a str.
+            UnsupportedError: always.
+        """
+        if not isinstance(identifier, str):
+            raise TypeError(f"identifier must be a str, not {type(identifier).__name__}")
+        await trio.lowlevel.checkpoint()
+        raise UnsupportedError(
+            "ses.get_blob_data",
+            "Chromium's Fetch domain gives a request's blob parts as bytes in uploadData "
+            "(no blobUUID), so there is no blob identifier to read",
         )
 
     # -- per-process settings ---------------------------------------------------------------

@@ -18,6 +18,7 @@ from ._errors import (
     TargetClosedError,
 )
 from ._events import Event, EventEmitter
+from ._protocol import check_navigable
 
 if TYPE_CHECKING:
     from ._host import Host, Target
@@ -88,6 +89,8 @@ class WebContents(EventEmitter):
 
         Raises:
             TypeError: ``url`` is not a str.
+            UnsupportedError: ``url`` has a custom scheme the session's ``protocol``
+                handles (Chromium navigates only to schemes it knows).
             NavigationError: the load failed, with Chromium's net error text
                 (``net::ERR_CONNECTION_REFUSED``, ``net::ERR_INVALID_URL`` ...).
             TargetClosedError: the page was closed meanwhile.
@@ -95,6 +98,7 @@ class WebContents(EventEmitter):
         if not isinstance(url, str):
             raise TypeError(f"url must be a str, not {type(url).__name__}")
         self._check_alive()
+        check_navigable(self.session, url)
         await self.session._settle(self._host, requests=True)
         session_id = self._target.session_id
         conn = self._host.connection

@@ -42,6 +42,60 @@ chrome.webRequest.onAuthRequired.addListener(
   ["asyncBlocking"],
 );
 
+// Errors of this worker's own requests (Session.fetch), which fetch() reports only as
+// "Failed to fetch": the net error of each, by URL, kept briefly.
+const fetchErrors = [];
+chrome.webRequest.onErrorOccurred.addListener(
+  (details) => {
+    if (details.initiator !== self.location.origin) return;
+    fetchErrors.push({ url: details.url, error: details.error, at: Date.now() });
+    if (fetchErrors.length > 100) fetchErrors.shift();
+  },
+  { urls: ["<all_urls>"], tabId: -1 },
+);
+
+function toBase64(bytes) {
+  let text = "";
+  for (let i = 0; i < bytes.length; i += 0x8000) {
+    text += String.fromCharCode.apply(null, bytes.subarray(i, i + 0x8000));
+  }
+  return btoa(text);
+}
+
+async function sessionFetch(spec) {
+  const started = Date.now();
+  const init = {
+    method: spec.method,
+    headers: spec.headers,
+    credentials: spec.credentials,
+    redirect: spec.redirect,
+    cache: spec.cache,
+  };
+  if (spec.body !== null) init.body = Uint8Array.from(atob(spec.body), (c) => c.charCodeAt(0));
+  try {
+    const response = await fetch(spec.url, init);
+    const body = new Uint8Array(await response.arrayBuffer());
+    return {
+      status: response.status,
+      statusText: response.statusText,
+      headers: [...response.headers],
+      url: response.url,
+      redirected: response.redirected,
+      body: toBase64(body),
+    };
+  } catch (error) {
+    // Chromium reports the request's error to webRequest around the time fetch() rejects.
+    for (let waited = 0; waited < 200; waited += 10) {
+      const found = fetchErrors.filter((e) => e.at >= started - 1);
+      const exact = found.filter((e) => e.url === spec.url);
+      const hit = (exact.length ? exact : found).pop();
+      if (hit) return { error: hit.error, message: String(error) };
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    return { error: "net::ERR_FAILED", message: String(error) };
+  }
+}
+
 self.cdpsession = {
   version: 1,
   authWanted: false,
@@ -66,6 +120,8 @@ self.cdpsession = {
       chrome.cookies.onChanged.addListener(forwardCookieChange);
     }
   },
+  // fetch() with the profile's cookies, proxy and network stack (Session.fetch).
+  fetch: sessionFetch,
   // chrome.proxy for the profile (scope "regular": this profile is this session).
   setProxy: (value) => chrome.proxy.settings.set({ value, scope: "regular" }),
 };

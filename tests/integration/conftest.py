@@ -29,6 +29,7 @@ class Request:
     path: str
     query: dict[str, list[str]]
     headers: dict[str, str]  # lower-cased names
+    body: bytes = b""
 
     def header(self, name: str) -> str | None:
         return self.headers.get(name.lower())
@@ -49,12 +50,26 @@ class Server:
                 pass
 
             def do_GET(self) -> None:
+                self._serve("GET")
+
+            def do_POST(self) -> None:
+                self._serve("POST")
+
+            def do_PUT(self) -> None:
+                self._serve("PUT")
+
+            def do_DELETE(self) -> None:
+                self._serve("DELETE")
+
+            def _serve(self, method: str) -> None:
                 url = urllib.parse.urlsplit(self.path)
+                length = int(self.headers.get("Content-Length") or 0)
                 req = Request(
-                    "GET",
+                    method,
                     url.path,
                     urllib.parse.parse_qs(url.query),
                     {k.lower(): v for k, v in self.headers.items()},
+                    self.rfile.read(length) if length else b"",
                 )
                 server.requests.append(req)
                 route = server.routes.get(url.path)
@@ -67,7 +82,8 @@ class Server:
                     self.send_header(name, value)
                 self.send_header("Content-Length", str(len(body)))
                 self.end_headers()
-                self.wfile.write(body)
+                if method != "HEAD":
+                    self.wfile.write(body)
 
         class Httpd(http.server.ThreadingHTTPServer):
             def process_request(self, request: Any, client_address: Any) -> None:
