@@ -25,6 +25,7 @@ from ._errors import UnsupportedError
 from ._http import Request, Response
 from ._net_internals import NetworkError
 from ._options import check_options
+from ._url import canonical_url
 
 if TYPE_CHECKING:
     from ._session import Session
@@ -73,6 +74,7 @@ _FORBIDDEN = frozenset(
     }
 )
 _MAX_REDIRECTS = 20
+_REDIRECTS_STATUS = frozenset({301, 302, 303, 307, 308})
 # The methods the Fetch standard upper-cases (PATCH is not among them).
 _NORMALIZED = frozenset({"DELETE", "GET", "HEAD", "OPTIONS", "POST", "PUT"})
 
@@ -136,7 +138,8 @@ def _check(url: Any, init: Any) -> tuple[str, dict[str, Any]]:
         "method": method,
         "headers": [(str(k), str(v)) for k, v in pairs],
         "body": body,
-        "credentials": opts.get("credentials", "same-origin"),
+        # Electron: "same-origin" (the default) without an origin means "include".
+        "credentials": "omit" if opts.get("credentials") == "omit" else "include",
         "redirect": opts.get("redirect", "follow"),
         "cache": opts.get("cache", "default"),
         "bypass": bypass,
@@ -165,6 +168,21 @@ async def _read_file(url: str) -> Response:
     )
 
 
+def _normalized(url: str) -> str:
+    """http(s) URLs as Chromium writes them (``http://foo`` is ``http://foo/``)."""
+    if _scheme(url) not in ("http", "https"):
+        return url
+    authority = re.sub(r"^[^:]*:[/\\]*", "", url.strip()).split("/")[0].split("\\")[0]
+    if "@" in authority.split("?")[0].split("#")[0]:
+        raise TypeError(
+            f"Request cannot be constructed from a URL that includes credentials: {url}"
+        )
+    try:
+        return canonical_url(url).spec
+    except ValueError as exc:
+        raise TypeError(f"Failed to parse URL from {url}: {exc}") from None
+
+
 def _scheme(url: str) -> str:
     match = re.match(r"\s*([A-Za-z][A-Za-z0-9+.\-]*):", url)
     if match is None:
@@ -175,7 +193,9 @@ def _scheme(url: str) -> str:
 async def fetch(session: Session, url: Any, init: Any = None) -> Response:
     """Make the request (see :meth:`Session.fetch`)."""
     target, spec = _check(url, init)
+    redirected = False
     for _ in range(_MAX_REDIRECTS):
+        target = _normalized(target)
         scheme = _scheme(target)
         if scheme in ("data", "blob"):
             raise TypeError(f"{scheme}: URLs are not supported by ses.fetch (as in Electron)")
@@ -196,11 +216,23 @@ async def fetch(session: Session, url: Any, init: Any = None) -> Response:
             return await _read_file(target)
         request = Request(target, method=spec["method"], headers=spec["headers"], body=spec["body"])
         response = await session._protocol.serve(request)
-        if response is not None:
-            if not response.url:
-                response.url = target
-            return response
-        break
+        if response is None:
+            break
+        location = response.header("location")
+        if response.status in _REDIRECTS_STATUS and location and spec["redirect"] != "manual":
+            if spec["redirect"] == "error":
+                raise NetworkError("net::ERR_FAILED", f"{target}: redirect with redirect 'error'")
+            redirected = True
+            target = urllib.parse.urljoin(target, location)
+            if response.status == 303 or (
+                response.status in (301, 302) and spec["method"] == "POST"
+            ):
+                spec = {**spec, "method": "GET", "body": None}
+            continue
+        if not response.url:
+            response.url = target
+        response.redirected = redirected
+        return response
     else:
         raise NetworkError("net::ERR_TOO_MANY_REDIRECTS", target)
     if _scheme(target) not in ("http", "https"):

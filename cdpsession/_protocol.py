@@ -430,7 +430,9 @@ class Protocol:
             raise _HandlerFailureError(options["error"])
         if entry.kind == "http":
             return await self._serve_http(request, value)
-        data = options.get("data", value) if isinstance(value, dict) else value
+        # A redirect ({"statusCode": 302, "headers": {"Location": ...}}) may have no data.
+        empty: Any = "" if entry.kind == "string" else b""
+        data = options.get("data", empty) if isinstance(value, dict) else value
         if entry.kind == "string":
             if not isinstance(data, str):
                 raise _HandlerFailureError(_ERR_FAILED)

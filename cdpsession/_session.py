@@ -604,8 +604,9 @@ class Session(EventEmitter):
         """Make a request with this session (Electron ``ses.fetch(input[, init])``).
 
         ``init``: ``method``, ``headers`` (a dict or pairs), ``body`` (bytes or str),
-        ``credentials`` (``"omit"``, ``"same-origin"`` (the default: no cookies, since the
-        request has no origin of the site), ``"include"``: the session's cookies),
+        ``credentials`` (``"include"``: the session's cookies; ``"same-origin"``, the
+        default, means the same here, as in Electron, since the request has no origin;
+        ``"omit"``: none),
         ``redirect`` (``"follow"``, ``"error"``, ``"manual"``), ``cache``,
         ``bypassCustomProtocolHandlers``. The request goes through the session's network
         stack: its cookies, proxy, authentication (``login``) and ``web_request``

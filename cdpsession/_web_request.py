@@ -35,7 +35,7 @@ from typing import TYPE_CHECKING, Any
 import trio
 
 from ._callbacks import answer, takes_callback
-from ._errors import BrowserClosedError, ProtocolError
+from ._errors import BrowserClosedError, ProtocolError, UnsupportedError
 from ._fetch import RequestPattern, Stage
 from ._url_pattern import ALL_URLS, URLPattern, parse_pattern
 
@@ -339,6 +339,12 @@ class WebRequest:
         if raw_filter is _MISSING:
             raise TypeError("Parameter 'filter' must have property 'urls'.")
         request_filter = RequestFilter.parse(raw_filter)
+        if stage in _BLOCKING and "webSocket" in request_filter.types:
+            raise UnsupportedError(
+                f"web_request.{stage} for WebSocket requests",
+                "Chromium's Fetch domain never pauses a WebSocket handshake; the observers "
+                "(on_send_headers, on_response_started, on_completed, on_error_occurred) see it",
+            )
         if fn is not None and not callable(fn):
             raise TypeError("Must pass null or a Function")
         if fn is None:
@@ -352,7 +358,8 @@ class WebRequest:
     async def apply(self, host: Host) -> None:
         """Make ``host`` pause and report what the listeners need (at its start, on change)."""
         host.fetch.add(self)
-        if any(stage in self._listeners for stage in _OBSERVERS):
+        # on_send_headers watches too: a WebSocket handshake is only seen on Network.
+        if any(stage in self._listeners for stage in (*_OBSERVERS, "on_send_headers")):
             await self._watch_network(host)
         with contextlib.suppress(BrowserClosedError):
             await host.fetch.refresh()
@@ -626,6 +633,10 @@ class WebRequest:
                 ("Network.responseReceived", self._on_response),
                 ("Network.loadingFinished", self._on_finished),
                 ("Network.loadingFailed", self._on_failed),
+                ("Network.webSocketCreated", self._on_socket_created),
+                ("Network.webSocketWillSendHandshakeRequest", self._on_socket_request),
+                ("Network.webSocketHandshakeResponseReceived", self._on_socket_response),
+                ("Network.webSocketClosed", self._on_socket_closed),
             ):
                 conn.listen(functools.partial(handler, host), method)
             host.add_target_hook(_network_hook)
@@ -699,6 +710,49 @@ class WebRequest:
         details = self._observer_details(request_id, seen)
         details["fromCache"] = bool(seen.response and _from_cache(seen.response))
         details["error"] = _net_error(event.params.get("errorText", ""))
+        self._fire("on_error_occurred", seen, details)
+
+    # -- WebSocket handshakes (Fetch never pauses them: observers only) ----------------------
+
+    def _on_socket_created(self, host: Host, event: Event) -> None:
+        target = self._observed_target(host, event)
+        if target is None:
+            return
+        params = event.params
+        self._observed[params.get("requestId", "")] = _Observed(
+            target,
+            {"request": {"url": params.get("url", ""), "method": "GET"}, "type": "WebSocket"},
+        )
+
+    def _on_socket_request(self, host: Host, event: Event) -> None:
+        request_id = event.params.get("requestId", "")
+        seen = self._observed.get(request_id)
+        if seen is None:
+            return
+        details = self._observer_details(request_id, seen)
+        details["requestHeaders"] = dict(event.params.get("request", {}).get("headers", {}))
+        self._fire("on_send_headers", seen, details)
+
+    def _on_socket_response(self, host: Host, event: Event) -> None:
+        request_id = event.params.get("requestId", "")
+        seen = self._observed.pop(request_id, None)
+        response = event.params.get("response")
+        if seen is None or not isinstance(response, dict):
+            return
+        details = self._observer_details(request_id, seen)
+        details.update(_response_fields(response))
+        self._fire("on_response_started", seen, dict(details))
+        # As Electron: the HTTP request of a WebSocket ends with the upgrade.
+        details["error"] = "net::ERR_WS_UPGRADE"
+        self._fire("on_completed", seen, details)
+
+    def _on_socket_closed(self, host: Host, event: Event) -> None:
+        request_id = event.params.get("requestId", "")
+        seen = self._observed.pop(request_id, None)
+        if seen is None:
+            return  # it was upgraded (the HTTP request ended then)
+        details = self._observer_details(request_id, seen)
+        details.update(fromCache=False, error="net::ERR_CONNECTION_FAILED")
         self._fire("on_error_occurred", seen, details)
 
     def _observer_details(self, request_id: str, seen: _Observed) -> dict[str, Any]:

@@ -432,20 +432,17 @@ async def test_b24_set_cookie_header_shape_and_same_site(
 async def test_b25_api_cookies_reach_requests_and_each_host_keeps_its_own(
     app: cdpsession.App, server: Server
 ) -> None:
-    # ses.fetch is not built yet: a page's fetch(credentials: 'include') stands in for it.
     ses = _fresh(app)
     port = server.port
-    server.html("/", "<p>page</p>")
     server.html("/api", "<p>api</p>")
     server.routes["/hop"] = lambda _r: (302, [("Location", f"http://localhost:{port}/land")], b"")
     server.html("/land", "<p>landed</p>")
     with trio.fail_after(60):
         await ses.cookies.set({"url": server.url("/"), "name": "wild_cookie", "value": "V"})
-        page = await ses.open_page(server.url("/"))
-        await page.execute_java_script(
-            "fetch('/api', {credentials: 'include'}).then(r => r.text())"
-        )
+        await ses.fetch(server.url("/api"), {"credentials": "include"})
         assert server.seen("/api")[-1].header("cookie") == "wild_cookie=V"
+        await ses.fetch(server.url("/api"), {"credentials": "omit"})
+        assert server.seen("/api")[-1].header("cookie") is None
         for host, value in (("127.0.0.1", "ip"), ("localhost", "name")):
             await ses.cookies.set(
                 {
@@ -455,8 +452,8 @@ async def test_b25_api_cookies_reach_requests_and_each_host_keeps_its_own(
                     "sameSite": "no_restriction",
                 }
             )
-        await page.load_url(server.url("/hop"))
-        await page.close()
+        landed = await ses.fetch(server.url("/hop"), {"credentials": "include"})
+    assert (landed.url, landed.redirected) == (f"http://localhost:{port}/land", True)
     assert "each=ip" in (server.seen("/hop")[-1].header("cookie") or "")
     assert "each=name" in (server.seen("/land")[-1].header("cookie") or "")
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import threading
 import urllib.parse
 from typing import Any
 
@@ -541,3 +542,58 @@ async def test_requests_of_frames_workers_and_service_workers(
     # The other session's listener saw its own page's requests, none of this one's pages.
     assert server.url("/scope/page") in other_seen
     assert len([u for u, _, _ in seen if u == server.url("/scope/page")]) == 1
+
+
+async def test_b81_websocket_handshakes_reach_the_observers(
+    app: cdpsession.App, server: Server
+) -> None:
+    from websockets.sync.server import ServerConnection, serve  # noqa: PLC0415
+
+    def echo(connection: ServerConnection) -> None:
+        for message in connection:
+            if message == "foo":
+                connection.send("bar")
+
+    ses = _fresh(app)
+    sent: list[dict[str, Any]] = []
+    started: list[dict[str, Any]] = []
+    completed: list[dict[str, Any]] = []
+    with serve(echo, "127.0.0.1", 0) as ws_server:
+        thread = threading.Thread(target=ws_server.serve_forever, daemon=True)
+        thread.start()
+        ws_url = f"ws://127.0.0.1:{ws_server.socket.getsockname()[1]}/websocket"
+        try:
+            with trio.fail_after(60):
+                page = await _page(ses, server)
+                await ses.web_request.on_send_headers(sent.append)
+                await ses.web_request.on_response_started(started.append)
+                await ses.web_request.on_completed(completed.append)
+                reply = await page.execute_java_script(
+                    f"""new Promise((resolve, reject) => {{
+                        const ws = new WebSocket({json.dumps(ws_url)});
+                        ws.onopen = () => ws.send('foo');
+                        ws.onmessage = (e) => {{ resolve(e.data); ws.close(); }};
+                        ws.onerror = () => reject(new Error('ws failed'));
+                    }})"""
+                )
+                while not [d for d in completed if d["url"] == ws_url]:  # noqa: ASYNC110
+                    await trio.sleep(0.02)
+                with pytest.raises(cdpsession.UnsupportedError, match="WebSocket"):
+                    await ses.web_request.on_before_request(
+                        {"urls": ["<all_urls>"], "types": ["webSocket"]}, _cancel
+                    )
+        finally:
+            ws_server.shutdown()
+    assert reply == "bar"
+    (ws_sent,) = [d for d in sent if d["url"] == ws_url]
+    assert ws_sent["requestHeaders"]["Upgrade"] == "websocket"
+    assert ws_sent["resourceType"] == "webSocket"
+    assert ws_sent["webContentsId"] == page.id
+    (ws_started,) = [d for d in started if d["url"] == ws_url]
+    assert ws_started["statusCode"] == 101
+    assert ws_started["responseHeaders"]["Connection"] == ["Upgrade"]
+    (ws_completed,) = [d for d in completed if d["url"] == ws_url]
+    assert ws_completed["error"] == "net::ERR_WS_UPGRADE"
+    assert ws_completed["id"] == ws_started["id"] == ws_sent["id"]
+    page_completed = [d for d in completed if d["url"] == server.url("/")]
+    assert all(d["error"] == "net::OK" for d in page_completed)
