@@ -1,8 +1,7 @@
 """cdpsession's side of the benchmarks, through its public API only.
 
 Figures cdpsession cannot produce yet are left out of its samples (the table shows why):
-``context_page_ms`` (no dense mode: every partition is its own browser), ``fetch_intercept_ms``
-(``web_request`` is issue 6).
+``context_page_ms`` (no dense mode: every partition is its own browser).
 
 usage: client_cdpsession.py --base http://127.0.0.1:PORT --reps N --out FILE
 """
@@ -91,7 +90,27 @@ async def main(args: argparse.Namespace) -> None:
             assert got == common.N_FETCH, got
             return (pc() - t0) * 1000
 
-        await common.fetch_figures(s, args.reps, run_fetches, None)
+        def go_on(details: dict[str, object]) -> None:
+            return None  # a match-all listener that lets every request go on
+
+        async def with_listener(request_filter: dict[str, object] | None, tag: str) -> float:
+            # Set (and removed) outside the timing: only the requests' cost is measured.
+            if request_filter is None:
+                await ses.web_request.on_before_request(go_on)
+            else:
+                await ses.web_request.on_before_request(request_filter, go_on)
+            try:
+                return await run_fetches(tag)
+            finally:
+                await ses.web_request.on_before_request(None)
+
+        await common.fetch_figures(
+            s,
+            args.reps,
+            run_fetches,
+            lambda tag: with_listener(None, tag),
+            lambda tag: with_listener({"urls": ["http://unmatched.invalid/*"]}, tag),
+        )
         log("[cdpsession] cookies")
         await cookie_figures(s, a, args.reps)
     if not args.skip_heavy:

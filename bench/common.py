@@ -133,12 +133,18 @@ async def fetch_figures(
     reps: int,
     plain: Callable[[str], Awaitable[float]],
     intercepted: Callable[[str], Awaitable[float]] | None,
+    unmatched: Callable[[str], Awaitable[float]] | None = None,
 ) -> None:
     """Figure 4: alternate plain and intercepted runs (order flips each rep) after a warm-up.
 
     Works under trio and asyncio alike (it only awaits). ``intercepted`` None: plain only.
+    ``unmatched``: a run with a listener whose filter matches none of the requests.
     """
-    pairs = [("p", plain)] + ([("i", intercepted)] if intercepted is not None else [])
+    pairs = [("p", plain)]
+    if intercepted is not None:
+        pairs.append(("i", intercepted))
+    if unmatched is not None:
+        pairs.append(("n", unmatched))
     for key, fn in pairs:
         await fn(f"warm-{key}")
     for i in range(reps * 2):
@@ -148,6 +154,9 @@ async def fetch_figures(
         if "i" in got:
             s.add("fetch_intercept_ms", got["i"])
             s.add("fetch_ratio", got["i"] / got["p"])
+        if "n" in got:
+            s.add("fetch_unmatched_ms", got["n"])
+            s.add("fetch_unmatched_ratio", got["n"] / got["p"])
 
 
 async def rtt_figures(

@@ -25,7 +25,7 @@ _LABELS = (
 
 class _DemoHandler(http.server.BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
-    seen: list[tuple[str, str, str]]
+    seen: list[tuple[str, str, str, str]]
 
     def log_message(self, format: str, *args: Any) -> None:
         pass
@@ -34,14 +34,22 @@ class _DemoHandler(http.server.BaseHTTPRequestHandler):
         url = urllib.parse.urlsplit(self.path)
         query = urllib.parse.parse_qs(url.query)
         self.seen.append(
-            (url.path, self.headers.get("User-Agent", ""), self.headers.get("Accept-Language", ""))
+            (
+                url.path,
+                self.headers.get("User-Agent", ""),
+                self.headers.get("Accept-Language", ""),
+                self.headers.get("X-Demo", ""),
+            )
         )
         headers = [("Content-Type", "text/html; charset=utf-8")]
         if url.path == "/set" and "who" in query:
             who = urllib.parse.quote(query["who"][0])
             headers.append(("Set-Cookie", f"who={who}; Max-Age=3600; Path=/; SameSite=Lax"))
         body = resources.files("cdpsession").joinpath("_demo_site/index.html").read_bytes()
-        if url.path not in ("/", "/set", "/read"):
+        if url.path == "/ads/banner.js":
+            body = b"document.title = 'an ad ran'"
+            headers = [("Content-Type", "text/javascript")]
+        if url.path not in ("/", "/set", "/read", "/ads/banner.js"):
             self.send_response(404)
             body = b"not found"
         else:
@@ -98,7 +106,7 @@ async def run_demo(out: Any = None) -> int:
     import sys  # noqa: PLC0415
 
     out = out or sys.stdout
-    seen: list[tuple[str, str, str]] = []
+    seen: list[tuple[str, str, str, str]] = []
     server = _serve(type("Handler", (_DemoHandler,), {"seen": seen}))
     proxies = [_serve(type("Proxy", (_DemoProxy,), {"name": name})) for name in ("A", "B")]
     port = server.server_address[1]
@@ -124,8 +132,12 @@ async def run_demo(out: Any = None) -> int:
             page = await ses.open_page(f"{base}/read")
             ua_page = await page.execute_java_script("navigator.userAgent")
             await page.close()
-            ua_server = next((ua, lang) for path, ua, lang in seen if path == "/read")
+            ua_server = next((ua, lang) for path, ua, lang, _ in seen if path == "/read")
             cookie_rows, events, cleared = await _cookies_tour(app, base)
+            seen.clear()
+            blocked, rewritten = await _web_request_tour(app, base)
+            header_sent = next((x for path, _, _, x in seen if path == "/read"), "")
+            ad_requests = [path for path, *_ in seen if path.startswith("/ads/")]
         proxy_rows, agreed, latency = await _network_tour(data_dir, port, proxies)
         async with open_app(data_dir) as app:
             second = {}
@@ -187,6 +199,14 @@ async def run_demo(out: Any = None) -> int:
         )
     )
     checks.append(("network emulation added 300 ms of latency", latency >= 300))
+    checks.append(
+        (
+            "web_request blocked the ad (net::ERR_BLOCKED_BY_CLIENT, never sent)",
+            blocked == "net::ERR_BLOCKED_BY_CLIENT" and ad_requests == [],
+        )
+    )
+    checks.append(("web_request added a request header", header_sent == "rewritten"))
+    checks.append(("web_request rewrote a response header", rewritten == "cdpsession"))
 
     _table(out, ("when", "session", "cookie", "localStorage"), rows)
     print(file=out)
@@ -202,6 +222,11 @@ async def run_demo(out: Any = None) -> int:
     print(
         f"fetch time under enable_network_emulation({{'latency': 300}}): {latency:.0f} ms", file=out
     )
+    print(file=out)
+    print("web_request on an in-memory session:", file=out)
+    print(f"  {{'urls': ['{base}/ads/*']}} -> cancel: the ad failed with {blocked}", file=out)
+    print(f"  on_before_send_headers: the server got X-Demo: {header_sent}", file=out)
+    print(f"  on_headers_received: the page got X-Served-By: {rewritten}", file=out)
     print(file=out)
     print(f"user agent the server saw:  {ua_server[0]}", file=out)
     print(f"Accept-Language it saw:     {ua_server[1]}", file=out)
@@ -254,6 +279,35 @@ async def _cookies_tour(
     await page.close()
     left: list[dict[str, Any]] = await ses.cookies.get({})
     return rows, events, left
+
+
+async def _web_request_tour(app: Any, base: str) -> tuple[str, str]:
+    """Block a resource and rewrite a request and a response header (ses.web_request)."""
+    ses = app.session.from_partition("filtered")
+    errors: list[str] = []
+
+    def add_header(details: dict[str, Any]) -> dict[str, Any]:
+        return {"requestHeaders": {**details["requestHeaders"], "X-Demo": "rewritten"}}
+
+    def served_by(details: dict[str, Any]) -> dict[str, Any]:
+        return {"responseHeaders": {**details["responseHeaders"], "X-Served-By": ["cdpsession"]}}
+
+    await ses.web_request.on_before_request(
+        {"urls": [f"{base}/ads/*"]}, lambda d, cb: cb({"cancel": True})
+    )
+    await ses.web_request.on_error_occurred(lambda d: errors.append(d["error"]))
+    await ses.web_request.on_before_send_headers({"urls": [f"{base}/read"]}, add_header)
+    await ses.web_request.on_headers_received({"urls": [f"{base}/read"]}, served_by)
+    page = await ses.open_page(f"{base}/")
+    await page.execute_java_script(
+        "new Promise(r => { const s = document.createElement('script');"
+        " s.src = '/ads/banner.js'; s.onload = s.onerror = r; document.head.append(s); })"
+    )
+    rewritten: str = await page.execute_java_script(
+        "fetch('/read').then(r => r.headers.get('x-served-by'))"
+    )
+    await page.close()
+    return (errors[0] if errors else "(not blocked)"), rewritten or ""
 
 
 async def _network_tour(

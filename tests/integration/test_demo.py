@@ -21,3 +21,5 @@ async def test_demo_checks_all_hold() -> None:
     assert "FAILED" not in report, report
     assert code == 0
     assert re.search(r"\| resolve_proxy agreed with where each request went +\| ok +\|", report)
+    assert re.search(r"\| web_request blocked the ad .* +\| ok +\|", report)
+    assert re.search(r"\| web_request rewrote a response header +\| ok +\|", report)
