@@ -26,9 +26,9 @@ def test_ratio_is_ours_over_theirs() -> None:
 
 def test_table_rows_cells_ratios_and_missing_reasons() -> None:
     by_tool = {
-        "floor": {"rtt_seq_us": [300.0, 250.0, 280.0], "fetch_intercept_ms": [400.0]},
+        "floor": {"rtt_seq_us": [300.0, 250.0, 280.0], "mem_per_context_mb": [40.0]},
         "cdpsession": {"rtt_seq_us": [270.0, 260.0, 250.0]},
-        "playwright": {"rtt_seq_us": [500.0], "fetch_intercept_ms": [800.0]},
+        "playwright": {"rtt_seq_us": [500.0], "mem_per_context_mb": [80.0]},
     }
     lines = report.render(by_tool).splitlines()
     assert lines[0] == (
@@ -39,12 +39,12 @@ def test_table_rows_cells_ratios_and_missing_reasons() -> None:
         "| 500 (500-500) | 0.93x | 0.52x | <= 1.15x floor |"
     )
     assert lines[3] == (
-        "| 4. the same, every request intercepted | ms | 400 (400-400) | - [1] | 800 (800-800) "
+        "| 6. PSS per context partition | MB | 40.0 (40.0-40.0) | - [1] | 80.0 (80.0-80.0) "
         "| - | - |  |"
     )
     # Figures nobody measured are left out; the reason for cdpsession's gap is footnoted.
     assert len(lines) == 6
-    assert lines[5] == "[1] 4. the same, every request intercepted: web_request is issue 6.  "
+    assert lines[5] == "[1] 6. PSS per context partition: no dense mode yet.  "
 
 
 def test_every_figure_key_is_unique() -> None:
