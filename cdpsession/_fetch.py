@@ -218,6 +218,8 @@ class FetchMux:
         self._patterns: tuple[RequestPattern, ...] = ()
         self._enabled: dict[str, tuple[RequestPattern, ...]] = {}  # by session id
         self._owners: dict[str, str] = {}  # a worker's target id -> its Fetch session id
+        self._in_flight: dict[Paused, trio.CancelScope] = {}
+        self._drained = trio.Event()
         self._lock = trio.Lock()
         self.fail: Callable[[BaseException], None] | None = None
         host.add_target_hook(self._setup)
@@ -345,18 +347,45 @@ class FetchMux:
             self._host.spawn(self._handle, paused)
 
     async def _handle(self, paused: Paused) -> None:
+        decided = False
+        scope = self._in_flight[paused] = trio.CancelScope()
         try:
-            for consumer in tuple(self._consumers):
-                if paused.settled:
-                    break
-                await consumer.on_paused(paused)
+            with scope:
+                for consumer in tuple(self._consumers):
+                    if paused.settled:
+                        break
+                    await consumer.on_paused(paused)
+                decided = True
         except Exception as exc:  # a consumer's bug must not leave the request paused
+            paused.fail("Failed")
             if self.fail is not None:
                 self.fail(exc)
             else:
                 log.exception("a Fetch consumer failed on %r", paused)
         finally:
+            if not decided:
+                # Cut short (the app or the browser is going away): nobody approved the
+                # request, so it must not go on to the network.
+                paused.fail("Aborted")
             await self._answer(paused)
+            del self._in_flight[paused]
+            if not self._in_flight:
+                self._drained.set()
+
+    async def abort_pending(self, timeout: float) -> None:
+        """Fail every request still waiting for a consumer, and wait for the answers.
+
+        For a closing browser: Chromium lets a paused request go on when the DevTools
+        session that paused it goes away, so the requests nobody approved are failed
+        (``Aborted``) before the browser is asked to close.
+        """
+        if not self._in_flight:
+            return
+        self._drained = trio.Event()
+        for scope in self._in_flight.values():
+            scope.cancel()
+        with trio.move_on_after(timeout):
+            await self._drained.wait()
 
     async def _answer(self, paused: Paused) -> None:
         method, params = paused._command()

@@ -657,6 +657,7 @@ class Host:
             deadline = trio.current_time() + self.config.close_timeout
             if self.browser.process.returncode is None:
                 if not self.connection.closed.is_set():
+                    await self.fetch.abort_pending(max(0.0, deadline - trio.current_time()))
                     with (
                         trio.move_on_at(deadline),
                         contextlib.suppress(BrowserClosedError, ProtocolError),

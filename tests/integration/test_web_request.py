@@ -597,3 +597,45 @@ async def test_b81_websocket_handshakes_reach_the_observers(
     assert ws_completed["id"] == ws_started["id"] == ws_sent["id"]
     page_completed = [d for d in completed if d["url"] == server.url("/")]
     assert all(d["error"] == "net::OK" for d in page_completed)
+
+
+class _BoomError(Exception):
+    pass
+
+
+async def test_a_listener_exception_fails_its_request_and_ends_the_app(
+    data_dir: str, server: Server
+) -> None:
+    _serve_paths(server, "/boom")
+
+    def boom(_details: dict[str, Any]) -> None:
+        raise _BoomError("listener bug")
+
+    with trio.fail_after(60), pytest.raises(_BoomError):  # noqa: PT012 - the app ends by it
+        async with cdpsession.open_app(data_dir) as app:
+            ses = _fresh(app)
+            page = await _page(ses, server)
+            await ses.web_request.on_before_request({"urls": [server.url("/boom")]}, boom)
+            await _fails(page, server.url("/boom"))  # the app ends before or after this
+            await trio.sleep_forever()
+    assert server.seen("/boom") == []
+
+
+async def test_a_listener_that_never_answers_does_not_hold_the_app(
+    data_dir: str, server: Server
+) -> None:
+    _serve_paths(server, "/held")
+    waiting = trio.Event()
+
+    async def never(_details: dict[str, Any], _callback: Any) -> None:
+        waiting.set()
+        await trio.sleep_forever()
+
+    with trio.fail_after(30):
+        async with cdpsession.open_app(data_dir) as app:
+            ses = _fresh(app)
+            page = await _page(ses, server)
+            await ses.web_request.on_before_request({"urls": [server.url("/held")]}, never)
+            await page.execute_java_script("fetch('/held'); 1")
+            await waiting.wait()
+    assert server.seen("/held") == []

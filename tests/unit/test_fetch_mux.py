@@ -269,9 +269,41 @@ async def test_a_failing_consumer_still_answers_and_reports(mux: _Fake) -> None:
         mux.attach("S-P", _info("P", "page"))
         await host.wait_target("P")
         mux.pause("S-P", "R1", "http://a/x")
-        (answer,) = await mux.answered("Fetch.continueRequest")
-    assert answer == {"requestId": "R1"}
+        (answer,) = await mux.answered("Fetch.failRequest")
+    assert answer == {"requestId": "R1", "errorReason": "Failed"}
     assert [str(f) for f in failures] == ["consumer bug"]
+
+
+async def test_a_request_cut_short_is_failed_never_sent(mux: _Fake) -> None:
+    host = mux.host
+    started = trio.Event()
+
+    class _Hang:
+        def fetch_patterns(self) -> Iterable[RequestPattern]:
+            return [RequestPattern("*")]
+
+        async def on_paused(self, paused: Paused) -> None:
+            started.set()
+            await trio.sleep_forever()
+
+    host.fetch.add(_Hang())
+    with trio.fail_after(5):
+        await host.fetch.refresh()
+        mux.attach("S-P", _info("P", "page"))
+        await host.wait_target("P")
+        with trio.move_on_after(0.5):
+            async with trio.open_nursery() as nursery:
+                # The handler runs in the host's nursery: cancel that one's work by hand.
+                nursery.start_soon(
+                    host.fetch._handle,
+                    Paused(
+                        host.targets["S-P"], {"requestId": "R9", "request": {"url": "http://a/x"}}
+                    ),
+                )
+                await started.wait()
+                nursery.cancel_scope.cancel()
+        (answer,) = await mux.answered("Fetch.failRequest")
+    assert answer == {"requestId": "R9", "errorReason": "Aborted"}
 
 
 async def test_hidden_pages_requests_go_on_untouched(mux: _Fake) -> None:
