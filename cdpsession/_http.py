@@ -4,29 +4,19 @@
 
 from __future__ import annotations
 
+import http
 import json
 from collections.abc import Iterable, Mapping
 from typing import Any
 
 __all__ = ["Request", "Response"]
 
-_PHRASES = {
-    200: "OK",
-    201: "Created",
-    204: "No Content",
-    206: "Partial Content",
-    301: "Moved Permanently",
-    302: "Found",
-    303: "See Other",
-    304: "Not Modified",
-    307: "Temporary Redirect",
-    308: "Permanent Redirect",
-    400: "Bad Request",
-    401: "Unauthorized",
-    403: "Forbidden",
-    404: "Not Found",
-    500: "Internal Server Error",
-}
+
+def _phrase(status: int) -> str:
+    try:
+        return http.HTTPStatus(status).phrase
+    except ValueError:
+        return ""
 
 
 def _headers(value: Any, what: str) -> list[tuple[str, str]]:
@@ -162,7 +152,7 @@ class Response(_Message):
             raise TypeError(f"status_text must be a str, not {type(status_text).__name__}")
         super().__init__(_body(body), _headers(headers, "response"))
         self.status = status
-        self.status_text = _PHRASES.get(status, "") if status_text is None else status_text
+        self.status_text = _phrase(status) if status_text is None else status_text
         self.url = ""
         self.redirected = False
         self._error = False

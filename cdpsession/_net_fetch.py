@@ -146,6 +146,16 @@ def _check(url: Any, init: Any) -> tuple[str, dict[str, Any]]:
     }
 
 
+def _refused(policy: str, url: str) -> NetworkError:
+    # Electron's net.fetch rejects instead of returning the redirect (it has no opaque
+    # responses), with these messages.
+    if policy == "error":
+        return NetworkError(
+            "net::ERR_ABORTED", f"Attempted to redirect, but redirect policy was 'error': {url}"
+        )
+    return NetworkError("net::ERR_ABORTED", f"Redirect was cancelled: {url}")
+
+
 async def _read_file(url: str) -> Response:
     parts = urllib.parse.urlsplit(url)
     path = urllib.request.url2pathname(parts.path)
@@ -219,9 +229,9 @@ async def fetch(session: Session, url: Any, init: Any = None) -> Response:
         if response is None:
             break
         location = response.header("location")
-        if response.status in _REDIRECTS_STATUS and location and spec["redirect"] != "manual":
-            if spec["redirect"] == "error":
-                raise NetworkError("net::ERR_FAILED", f"{target}: redirect with redirect 'error'")
+        if response.status in _REDIRECTS_STATUS and location:
+            if spec["redirect"] != "follow":
+                raise _refused(spec["redirect"], target)
             redirected = True
             target = urllib.parse.urljoin(target, location)
             if response.status == 303 or (
@@ -264,6 +274,8 @@ async def fetch(session: Session, url: Any, init: Any = None) -> Response:
         raise NetworkError("net::ERR_FAILED", f"{target}: {reply.get('exceptionDetails')}")
     if "error" in result:
         raise NetworkError(str(result["error"]), target)
+    if result.get("refusedRedirect"):
+        raise _refused(spec["redirect"], target)
     return Response._received(
         status=int(result["status"]),
         status_text=str(result["statusText"]),

@@ -37,7 +37,7 @@ import trio
 from ._callbacks import answer, takes_callback
 from ._errors import BrowserClosedError, ProtocolError, UnsupportedError
 from ._fetch import RequestPattern, Stage
-from ._url_pattern import ALL_URLS, URLPattern, parse_pattern
+from ._url_pattern import ALL_URLS, PatternError, URLPattern, parse_pattern
 
 if TYPE_CHECKING:
     from ._fetch import Paused
@@ -161,8 +161,14 @@ class RequestFilter:
         try:
             included = [parse_pattern(p) for p in dict.fromkeys(urls)]
             excluded = [parse_pattern(p) for p in dict.fromkeys(exclude)]
-        except ValueError as exc:
-            raise TypeError(str(exc)) from None
+        except PatternError as exc:
+            hint = ""
+            if exc.reason == "Wrong scheme type." and "://" in exc.pattern:
+                scheme = exc.pattern.partition(":")[0]
+                hint = (
+                    f" (Chromium does not know {scheme}: as a standard scheme; write '{scheme}:*')"
+                )
+            raise TypeError(str(exc) + hint) from None
         types = _strings(value.get("types", []), "types")
         for kind in types:
             if kind not in RESOURCE_TYPES:

@@ -68,12 +68,14 @@ async function sessionFetch(spec) {
     method: spec.method,
     headers: spec.headers,
     credentials: spec.credentials,
-    redirect: spec.redirect,
+    // A redirect Python must refuse (Electron's "manual" and "error") stops here.
+    redirect: spec.redirect === "follow" ? "follow" : "manual",
     cache: spec.cache,
   };
   if (spec.body !== null) init.body = Uint8Array.from(atob(spec.body), (c) => c.charCodeAt(0));
   try {
     const response = await fetch(spec.url, init);
+    if (response.type === "opaqueredirect") return { refusedRedirect: true };
     const body = new Uint8Array(await response.arrayBuffer());
     return {
       status: response.status,

@@ -147,7 +147,11 @@ async def test_b87_deferred_callback_and_redirect_in_the_scheme(app: cdpsession.
     with trio.fail_after(30):
         await ses.protocol.register_string_protocol("sp", later)
         response = await ses.fetch("sp://fake-host/redirect")
+        with pytest.raises(NetworkError, match="Redirect was cancelled"):
+            await ses.fetch("sp://fake-host/redirect", {"redirect": "manual"})
     assert response.text() == "redirected"
+    assert response.redirected is True
+    del seen[2:]
     assert seen == ["sp://fake-host/redirect", "sp://fake-host"]
 
 
@@ -369,6 +373,14 @@ async def test_fetch_carries_the_sessions_cookies_and_reports_errors(
             server.url("/api"), {"method": "post", "body": "hello", "credentials": "omit"}
         )
         refused = await _fetch_fails(ses, "http://127.0.0.1:9/")
+        server.routes["/moved"] = lambda _r: (302, [("Location", "/api")], b"")
+        for policy, message in (
+            ("manual", "Redirect was cancelled"),
+            ("error", "Attempted to redirect, but redirect policy was 'error'"),
+        ):
+            with pytest.raises(NetworkError, match=message):
+                await ses.fetch(server.url("/moved"), {"redirect": policy})
+        followed = await ses.fetch(server.url("/moved"))
         with pytest.raises(TypeError, match="data: URLs"):
             await ses.fetch("data:text/plain,hi")
         with pytest.raises(TypeError, match="unknown fetch option"):
@@ -381,9 +393,11 @@ async def test_fetch_carries_the_sessions_cookies_and_reports_errors(
     # Electron's default credentials, "same-origin" without an origin, include cookies.
     assert plain.json() == {"cookie": "wild_cookie=V", "body": ""}
     assert posted.json() == {"cookie": None, "body": "hello"}
-    assert server.seen("/api")[-1].method == "POST"
+    assert [r.method for r in server.seen("/api")] == ["GET", "GET", "POST", "GET"]
     assert (included.status, included.ok, included.url) == (200, True, server.url("/api"))
     assert refused == "net::ERR_UNSAFE_PORT"
+    assert (followed.url, followed.redirected) == (server.url("/api"), True)
+    assert len(server.seen("/moved")) == 3
 
 
 async def test_protocol_bad_arguments(app: cdpsession.App) -> None:

@@ -68,6 +68,16 @@ def test_bad_filters_raise_type_error(value: Any, message: str) -> None:
     assert str(info.value) == message
 
 
+def test_a_custom_scheme_pattern_gets_a_hint() -> None:
+    with pytest.raises(TypeError) as info:
+        RequestFilter.parse({"urls": ["app://*/*"]})
+    assert str(info.value) == (
+        "Invalid url pattern app://*/*: Wrong scheme type. (Chromium does not know app: as a "
+        "standard scheme; write 'app:*')"
+    )
+    assert RequestFilter.parse({"urls": ["app:*"]}).matches("app://host/x", "image")
+
+
 def test_empty_urls_mean_every_url() -> None:
     assert RequestFilter.parse({"urls": []}).matches("https://b.org/x", "font")
 
