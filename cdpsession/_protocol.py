@@ -279,26 +279,24 @@ class Protocol:
         return _check_scheme(scheme) in self._intercepted
 
     async def _register(self, kind: str, scheme: str, handler: Callable[..., Any]) -> bool:
-        scheme = _check_scheme(scheme)
-        if not callable(handler):
-            raise TypeError("handler must be callable")
-        if scheme in BUILT_IN:
-            raise ValueError(f"{scheme!r} is built in: intercept it (intercept_*_protocol)")
-        self._refuse_chromium_scheme(scheme)
-        if scheme in self._registered:
-            return False
-        self._registered[scheme] = _Entry(kind, handler, intercept=False)
-        await self._apply()
-        return True
+        return await self._add(kind, scheme, handler, intercept=False)
 
     async def _intercept(self, kind: str, scheme: str, handler: Callable[..., Any]) -> bool:
+        return await self._add(kind, scheme, handler, intercept=True)
+
+    async def _add(
+        self, kind: str, scheme: str, handler: Callable[..., Any], *, intercept: bool
+    ) -> bool:
         scheme = _check_scheme(scheme)
         if not callable(handler):
             raise TypeError("handler must be callable")
+        if not intercept and scheme in BUILT_IN:
+            raise ValueError(f"{scheme!r} is built in: intercept it (intercept_*_protocol)")
         self._refuse_chromium_scheme(scheme)
-        if scheme in self._intercepted:
+        table = self._intercepted if intercept else self._registered
+        if scheme in table:
             return False
-        self._intercepted[scheme] = _Entry(kind, handler, intercept=True)
+        table[scheme] = _Entry(kind, handler, intercept=intercept)
         await self._apply()
         return True
 

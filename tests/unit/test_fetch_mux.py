@@ -11,14 +11,13 @@ import trio
 import trio.lowlevel
 import trio.testing
 
-from cdpsession._connection import open_connection
 from cdpsession._fetch import Paused, RequestPattern
-from cdpsession._host import Host, HostConfig
+from cdpsession._host import Host
 from cdpsession.testing import FakeChromium
 
+from .fake_host import info, open_fake_host, script
 
-def _info(target_id: str, kind: str, url: str = "about:blank") -> dict[str, Any]:
-    return {"targetId": target_id, "type": kind, "url": url, "browserContextId": "CTX"}
+_info = info
 
 
 class _Consumer:
@@ -76,31 +75,26 @@ class _Fake:
 @pytest.fixture
 async def mux() -> AsyncIterator[_Fake]:
     fake = FakeChromium()
-    fake.reply("Browser.getVersion", {"userAgent": "Fake UA", "product": "Fake/1"})
-    fake.reply(
-        "Target.getBrowserContexts", {"browserContextIds": [], "defaultBrowserContextId": "CTX"}
+    script(
+        fake,
+        [
+            "Fetch.enable",
+            "Fetch.disable",
+            "Fetch.continueRequest",
+            "Fetch.continueResponse",
+            "Fetch.failRequest",
+            "Fetch.fulfillRequest",
+        ],
     )
-    for method in (
-        "Target.setAutoAttach",
-        "Target.setDiscoverTargets",
-        "Runtime.runIfWaitingForDebugger",
-        "Fetch.enable",
-        "Fetch.disable",
-        "Fetch.continueRequest",
-        "Fetch.continueResponse",
-        "Fetch.failRequest",
-        "Fetch.fulfillRequest",
-    ):
-        fake.reply(method, {})
-    async with open_connection(fake) as conn, trio.open_nursery() as nursery:
-        no_process: Any = None
-        host = Host(
-            HostConfig(executable="chromium", user_data_dir=None), no_process, conn, nursery, "/x"
-        )
-        with trio.fail_after(5):
-            await host._start()
+    async with open_fake_host(fake) as host:
         yield _Fake(fake, host)
-        nursery.cancel_scope.cancel()
+
+
+async def _page(mux: _Fake) -> None:
+    """Enable the consumers' patterns, then attach a page (set up with them)."""
+    await mux.host.fetch.refresh()
+    mux.attach("S-P", _info("P", "page"))
+    await mux.host.wait_target("P")
 
 
 async def test_union_of_patterns_enabled_on_each_target_and_disabled_when_none(
@@ -187,9 +181,7 @@ async def test_consumers_in_order_then_one_answer(mux: _Fake) -> None:
     host.fetch.add(first)
     host.fetch.add(second)
     with trio.fail_after(5):
-        await host.fetch.refresh()
-        mux.attach("S-P", _info("P", "page"))
-        await host.wait_target("P")
+        await _page(mux)
         mux.pause("S-P", "R1", "http://a/x")
         (answer,) = await mux.answered("Fetch.continueRequest")
     assert first.seen == [("Request", "http://a/x")]
@@ -208,9 +200,7 @@ async def test_a_settled_request_skips_later_consumers(mux: _Fake) -> None:
     host.fetch.add(first)
     host.fetch.add(second)
     with trio.fail_after(5):
-        await host.fetch.refresh()
-        mux.attach("S-P", _info("P", "page"))
-        await host.wait_target("P")
+        await _page(mux)
         mux.pause("S-P", "R1", "http://a/x")
         (answer,) = await mux.answered("Fetch.failRequest")
     assert answer == {"requestId": "R1", "errorReason": "BlockedByClient"}
@@ -228,9 +218,7 @@ async def test_fulfill_and_response_stage_answers(mux: _Fake) -> None:
 
     host.fetch.add(_Consumer([RequestPattern("*"), RequestPattern("*", "Response")], act))
     with trio.fail_after(5):
-        await host.fetch.refresh()
-        mux.attach("S-P", _info("P", "page"))
-        await host.wait_target("P")
+        await _page(mux)
         mux.pause("S-P", "R1", "http://a/x")
         mux.pause(
             "S-P",
@@ -265,9 +253,7 @@ async def test_a_failing_consumer_still_answers_and_reports(mux: _Fake) -> None:
 
     host.fetch.add(_Consumer([RequestPattern("*")], boom))
     with trio.fail_after(5):
-        await host.fetch.refresh()
-        mux.attach("S-P", _info("P", "page"))
-        await host.wait_target("P")
+        await _page(mux)
         mux.pause("S-P", "R1", "http://a/x")
         (answer,) = await mux.answered("Fetch.failRequest")
     assert answer == {"requestId": "R1", "errorReason": "Failed"}

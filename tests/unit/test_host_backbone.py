@@ -13,27 +13,14 @@ import trio.testing
 
 from cdpsession import BrowserClosedError
 from cdpsession._cdp.generated import network
-from cdpsession._connection import open_connection
-from cdpsession._host import Host, HostConfig, Target, TargetSetup, ram_backed_temp_root
+from cdpsession._host import Host, Target, TargetSetup, ram_backed_temp_root
 from cdpsession.testing import FakeChromium
+
+from .fake_host import info, open_fake_host, script
 
 
 def _info(target_id: str, kind: str, url: str = "about:blank") -> dict[str, Any]:
-    return {"targetId": target_id, "type": kind, "url": url, "browserContextId": "CTX"}
-
-
-def _script(fake: FakeChromium) -> None:
-    fake.reply("Browser.getVersion", {"userAgent": "Fake UA", "product": "Fake/1"})
-    fake.reply(
-        "Target.getBrowserContexts", {"browserContextIds": [], "defaultBrowserContextId": "CTX"}
-    )
-    for method in (
-        "Target.setAutoAttach",
-        "Target.setDiscoverTargets",
-        "Runtime.runIfWaitingForDebugger",
-        "Network.enable",
-    ):
-        fake.reply(method, {})
+    return info(target_id, kind, url)
 
 
 class _Host:
@@ -57,16 +44,9 @@ class _Host:
 @pytest.fixture
 async def fake_host() -> AsyncIterator[_Host]:
     fake = FakeChromium()
-    _script(fake)
-    async with open_connection(fake) as conn, trio.open_nursery() as nursery:
-        no_process: Any = None  # the backbone never touches the process
-        host = Host(
-            HostConfig(executable="chromium", user_data_dir=None), no_process, conn, nursery, "/x"
-        )
-        with trio.fail_after(5):
-            await host._start()
+    script(fake, ["Network.enable"])
+    async with open_fake_host(fake) as host:
         yield _Host(fake, host)
-        nursery.cancel_scope.cancel()
 
 
 async def test_start_learns_version_and_context_in_one_batch(fake_host: _Host) -> None:
