@@ -16,15 +16,22 @@ __all__ = ["Callback", "answer", "takes_callback"]
 
 
 def takes_callback(fn: Callable[..., Any], leading: int) -> bool:
-    """Whether ``fn`` accepts a callback after ``leading`` positional arguments."""
+    """Whether ``fn`` asks for a callback: a required positional parameter after ``leading``.
+
+    Only a parameter without a default counts: ``def listener(details, log=None)``,
+    ``*args`` or a builtin such as ``print`` answer by their return value (they would never
+    call a callback they did not ask for, and the request would wait forever).
+    """
     try:
         params = list(inspect.signature(fn).parameters.values())
     except (TypeError, ValueError):
-        return True
-    if any(p.kind is p.VAR_POSITIONAL for p in params):
-        return True
-    positional = [p for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
-    return len(positional) > leading
+        return False
+    required = [
+        p
+        for p in params
+        if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) and p.default is p.empty
+    ]
+    return len(required) > leading
 
 
 class Callback:

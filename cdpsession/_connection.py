@@ -361,6 +361,10 @@ class Connection:
             gone = event.params.get("sessionId")
             if isinstance(gone, str):
                 self._session_gone(gone)
+        elif event.method == "Inspector.targetCrashed" and event.session_id is not None:
+            # A crashed target answers nothing more; Chromium detaches it only much later
+            # (a crashed service worker: when the browser closes).
+            self._session_gone(event.session_id)
 
     def _session_gone(self, session_id: str) -> None:
         for msg_id, pending in list(self._pending.items()):

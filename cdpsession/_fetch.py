@@ -26,7 +26,9 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import http
 import logging
+import re
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
@@ -46,6 +48,29 @@ log = logging.getLogger("cdpsession")
 Stage = Literal["Request", "Response"]
 _FETCH_TYPES = frozenset({"page", "iframe", "service_worker", "shared_worker"})
 _ANSWER_TIMEOUT = 10.0
+_HEADER_NAME = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
+# Request headers Chromium's Fetch domain refuses to set ("Unsafe header"), and Proxy-*.
+_UNSAFE_REQUEST_HEADERS = frozenset(
+    {
+        "connection",
+        "content-length",
+        "cookie2",
+        "host",
+        "keep-alive",
+        "set-cookie",
+        "te",
+        "trailer",
+        "transfer-encoding",
+        "upgrade",
+    }
+)
+_STATUS_CLASSES = {
+    1: "Informational",
+    2: "Success",
+    3: "Redirection",
+    4: "Client Error",
+    5: "Server Error",
+}
 
 
 @attrs.frozen
@@ -137,9 +162,21 @@ class Paused:
         self._overrides["method"] = method
 
     def set_headers(self, headers: dict[str, str]) -> None:
-        """Replace the request's headers (the network stack still adds its own)."""
-        self.headers = dict(headers)
-        self._overrides["headers"] = [{"name": k, "value": v} for k, v in headers.items()]
+        """Replace the request's headers (the network stack still adds its own).
+
+        Headers Chromium refuses from a client (``Host``, ``Content-Length``,
+        ``Connection``, ``Proxy-*`` ...) are dropped, with a warning: Chromium would refuse
+        the whole answer.
+        """
+        kept = {}
+        for name, value in headers.items():
+            lowered = name.lower()
+            if lowered in _UNSAFE_REQUEST_HEADERS or lowered.startswith("proxy-"):
+                log.warning("%s: Chromium lets no client set the header %r: dropped", self, name)
+            else:
+                kept[name] = value
+        self.headers = kept
+        self._overrides["headers"] = [{"name": k, "value": v} for k, v in kept.items()]
 
     def set_post_data(self, body: bytes) -> None:
         """Replace the request's body."""
@@ -152,7 +189,7 @@ class Paused:
         self.status_text = phrase
         self.response_headers = list(headers)
         self._overrides["responseCode"] = status
-        self._overrides["responsePhrase"] = phrase
+        self._overrides["responsePhrase"] = _phrase(status, phrase)
         self._overrides["binaryResponseHeaders"] = _binary_headers(headers)
 
     # -- settling -----------------------------------------------------------------------------
@@ -173,11 +210,10 @@ class Paused:
         if self._answer is None:
             params: dict[str, Any] = {
                 "responseCode": status,
+                "responsePhrase": _phrase(status, phrase or ""),
                 "binaryResponseHeaders": _binary_headers(headers),
                 "body": base64.b64encode(body).decode("ascii"),
             }
-            if phrase:
-                params["responsePhrase"] = phrase
             self._answer = ("Fetch.fulfillRequest", params)
 
     def _command(self) -> tuple[str, dict[str, Any]]:
@@ -200,11 +236,25 @@ class Paused:
         return method, {"requestId": self.request_id, **params}
 
 
+def _phrase(status: int, phrase: str) -> str:
+    # Chromium refuses a status line with no phrase where it knows none for the code (299,
+    # 599, and every HTTP/2 response, which has no phrase at all): give one.
+    if phrase and not any(ch in phrase for ch in "\r\n\0"):
+        return phrase
+    try:
+        return http.HTTPStatus(status).phrase
+    except ValueError:
+        return _STATUS_CLASSES.get(status // 100, "Unknown")
+
+
 def _binary_headers(headers: list[tuple[str, str]]) -> str:
     # "name: value" lines joined by NUL, as bytes: a header value may hold bytes that are
-    # not UTF-8 (latin-1 filenames), which the text form cannot carry.
+    # not UTF-8 (latin-1 filenames), which the text form cannot carry. A name or value that
+    # could end its line or start another is never written (a header of its own making).
     raw = b"\0".join(
-        f"{name}: {value}".encode("utf-8", "surrogateescape") for name, value in headers
+        f"{name}: {value}".encode("utf-8", "surrogateescape")
+        for name, value in headers
+        if _HEADER_NAME.fullmatch(name) and not any(ch in value for ch in "\r\n\0")
     )
     return base64.b64encode(raw).decode("ascii")
 
@@ -389,13 +439,28 @@ class FetchMux:
 
     async def _answer(self, paused: Paused) -> None:
         method, params = paused._command()
-        with (
-            trio.CancelScope(shield=True),
-            trio.move_on_after(_ANSWER_TIMEOUT),
-            contextlib.suppress(BrowserClosedError, ProtocolError),
-        ):
-            # A ProtocolError: the request went away meanwhile (page closed, navigated).
-            await self._host.connection.call(method, params, paused.target.session_id)
+        session_id = paused.target.session_id
+        with trio.CancelScope(shield=True), trio.move_on_after(_ANSWER_TIMEOUT):
+            try:
+                await self._host.connection.call(method, params, session_id)
+            except BrowserClosedError:
+                return
+            except (ProtocolError, ValueError) as exc:
+                # The request went away meanwhile (its page closed), or Chromium refused the
+                # answer (ValueError: too big to send). Failing it is the one answer left
+                # that cannot be refused, and never lets an unapproved request through.
+                if method == "Fetch.failRequest":
+                    return
+                if "Invalid InterceptionId" not in str(exc):
+                    log.warning(
+                        "%r: Chromium refused %s (%s): the request fails", paused, method, exc
+                    )
+                with contextlib.suppress(BrowserClosedError, ProtocolError):
+                    await self._host.connection.call(
+                        "Fetch.failRequest",
+                        {"requestId": paused.request_id, "errorReason": "Failed"},
+                        session_id,
+                    )
 
 
 def _enable(patterns: tuple[RequestPattern, ...]) -> tuple[str, dict[str, Any] | None]:

@@ -259,6 +259,7 @@ class Host:
         conn.listen(self._on_attached, "Target.attachedToTarget")
         conn.listen(self._on_detached, "Target.detachedFromTarget")
         conn.listen(self._on_info_changed, "Target.targetInfoChanged")
+        conn.listen(self._on_crashed, "Inspector.targetCrashed")
         # One pipelined batch: the browser starts with no page, so there is nothing to learn
         # before auto-attach starts reporting targets.
         version, contexts, _, _ = _ok(
@@ -345,6 +346,14 @@ class Host:
         if not target.internal and self.alive:
             for listener in tuple(self._detach_listeners):
                 listener(target)
+
+    def _on_crashed(self, event: Event) -> None:
+        # The crashed target's session is dead for good: forget it as a detached one, so a
+        # helper (the extension's worker) is made again on its next use.
+        if event.session_id is not None:
+            self._on_detached(
+                Event("Target.detachedFromTarget", {"sessionId": event.session_id}, None)
+            )
 
     def _on_info_changed(self, event: Event) -> None:
         info = event.params.get("targetInfo", {})

@@ -6,10 +6,13 @@ from __future__ import annotations
 
 import http
 import json
+import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
 __all__ = ["Request", "Response"]
+
+_HEADER_NAME = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
 
 
 def _phrase(status: int) -> str:
@@ -37,6 +40,10 @@ def _headers(value: Any, what: str) -> list[tuple[str, str]]:
         name, text = item
         if not isinstance(name, str) or not isinstance(text, str):
             raise TypeError(f"{what} header names and values must be str: {item!r}")
+        if _HEADER_NAME.fullmatch(name) is None:
+            raise TypeError(f"{what} header name {name!r} is not a valid HTTP header name")
+        if any(ch in text for ch in "\r\n\0"):
+            raise TypeError(f"{what} header {name!r} has a CR, LF or NUL in its value")
         out.append((name, text))
     return out
 

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 import trio
 
-from ._errors import UnsupportedError
+from ._errors import TargetClosedError, UnsupportedError
 from ._http import Request, Response
 from ._net_internals import NetworkError
 from ._options import check_options
@@ -30,7 +30,7 @@ from ._url import canonical_url
 if TYPE_CHECKING:
     from ._session import Session
 
-__all__ = ["fetch"]
+__all__ = ["fetch", "forbidden_header"]
 
 _KEYS = {
     "method": "method",
@@ -79,9 +79,19 @@ _REDIRECTS_STATUS = frozenset({301, 302, 303, 307, 308})
 _NORMALIZED = frozenset({"DELETE", "GET", "HEAD", "OPTIONS", "POST", "PUT"})
 
 
+def forbidden_header(name: str) -> bool:
+    """Whether the web's ``fetch()`` may not set the request header ``name``."""
+    lowered = name.lower()
+    return lowered in _FORBIDDEN or lowered.startswith(("proxy-", "sec-"))
+
+
 def _check(url: Any, init: Any) -> tuple[str, dict[str, Any]]:
     if isinstance(url, Request):
-        base: dict[str, Any] = {"method": url.method, "headers": url.header_list}
+        # A request a handler was given (Electron's net.fetch(request) idiom): the headers
+        # Chromium gave it and fetch() may not set (Sec-*, Referer, Origin ...) are its own
+        # again when it goes out.
+        kept = [(k, v) for k, v in url.header_list if not forbidden_header(k)]
+        base: dict[str, Any] = {"method": url.method, "headers": kept}
         if url.body is not None:
             base["body"] = url.body
         url = url.url
@@ -95,6 +105,8 @@ def _check(url: Any, init: Any) -> tuple[str, dict[str, Any]]:
         raise TypeError(f"'{method}' is not a valid HTTP method.")
     if method.upper() in _NORMALIZED:
         method = method.upper()
+    if method.upper() in ("CONNECT", "TRACE", "TRACK"):
+        raise TypeError(f"'{method}' HTTP method is unsupported.")
     headers = opts.get("headers") or {}
     pairs = list(headers.items()) if isinstance(headers, dict) else headers
     if not isinstance(pairs, list):
@@ -107,8 +119,13 @@ def _check(url: Any, init: Any) -> tuple[str, dict[str, Any]]:
             raise TypeError(f"Invalid header name {name!r}")
         if not isinstance(value, str) or any(ch in value for ch in "\r\n\0"):
             raise TypeError(f"Invalid value for header {name!r}")
-        lowered = name.lower()
-        if lowered in _FORBIDDEN or lowered.startswith(("proxy-", "sec-")):
+        try:
+            value.encode("latin-1")
+        except UnicodeEncodeError:
+            raise TypeError(
+                f"Invalid value for header {name!r}: a header value is bytes (latin-1)"
+            ) from None
+        if forbidden_header(name):
             raise UnsupportedError(
                 f"ses.fetch header {name!r}",
                 "the request is the web's fetch() in the helper extension, which may not set "
@@ -131,6 +148,8 @@ def _check(url: Any, init: Any) -> tuple[str, dict[str, Any]]:
     ):
         if key in opts and opts[key] not in allowed:
             raise TypeError(f"init {key!r} must be one of {', '.join(allowed)}, not {opts[key]!r}")
+    if opts.get("cache") == "only-if-cached":
+        raise TypeError("'only-if-cached' can be set only with 'same-origin' mode")
     bypass = opts.get("bypassCustomProtocolHandlers", False)
     if not isinstance(bypass, bool):
         raise TypeError("init 'bypassCustomProtocolHandlers' must be a bool")
@@ -219,6 +238,10 @@ async def fetch(session: Session, url: Any, init: Any = None) -> Response:
         )
         if verdict == "cancel":
             raise NetworkError("net::ERR_BLOCKED_BY_CLIENT", target)
+        if verdict == "failed":
+            raise NetworkError(
+                "net::ERR_FAILED", f"{target}: the on_before_request listener failed"
+            )
         if verdict == "redirect" and where is not None:
             target = where
             continue
@@ -260,15 +283,22 @@ async def fetch(session: Session, url: Any, init: Any = None) -> Response:
         "cache": spec["cache"],
         "body": None if spec["body"] is None else base64.b64encode(spec["body"]).decode(),
     }
-    reply = await host.call(
-        "Runtime.evaluate",
-        {
-            "expression": f"self.cdpsession.fetch({json.dumps(payload)})",
-            "awaitPromise": True,
-            "returnByValue": True,
-        },
-        worker.session_id,
-    )
+    try:
+        reply = await host.call(
+            "Runtime.evaluate",
+            {
+                "expression": f"self.cdpsession.fetch({json.dumps(payload)})",
+                "awaitPromise": True,
+                "returnByValue": True,
+            },
+            worker.session_id,
+        )
+    except TargetClosedError:
+        if not host.alive:
+            raise
+        # The helper extension's worker died under the request (it is made again on the
+        # next use); whether the request reached the server is unknown.
+        raise NetworkError("net::ERR_FAILED", f"{target}: the helper extension stopped") from None
     result = reply.get("result", {}).get("value")
     if not isinstance(result, dict):
         raise NetworkError("net::ERR_FAILED", f"{target}: {reply.get('exceptionDetails')}")
@@ -282,5 +312,5 @@ async def fetch(session: Session, url: Any, init: Any = None) -> Response:
         headers=[(str(k), str(v)) for k, v in result["headers"]],
         body=base64.b64decode(result["body"]),
         url=str(result["url"]),
-        redirected=bool(result["redirected"]),
+        redirected=redirected or bool(result["redirected"]),
     )

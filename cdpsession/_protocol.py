@@ -29,6 +29,7 @@ from ._callbacks import answer, takes_callback
 from ._errors import UnsupportedError
 from ._fetch import RequestPattern
 from ._http import Request, Response
+from ._net_fetch import forbidden_header
 from ._net_internals import NetworkError
 
 if TYPE_CHECKING:
@@ -52,13 +53,13 @@ _CHROMIUM_SCHEMES = frozenset(
         "data",
         "devtools",
         "filesystem",
-        "ftp",
         "javascript",
         "ws",
         "wss",
     }
 )
 _SCHEME = re.compile(r"[a-z][a-z0-9+.\-]*")
+_HEADER_NAME = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
 _KINDS = ("string", "buffer", "file", "http", "stream")
 # Electron's net error codes -> CDP's Network.ErrorReason (the only failures Fetch can give).
 _NET_ERRORS = {
@@ -355,8 +356,14 @@ class Protocol:
         except _HandlerFailureError as failure:
             paused.fail(_NET_ERRORS.get(failure.code, "Failed"))
             return
-        headers = response.header_list
-        paused.fulfill(response.status, headers, response.body or b"", response.status_text)
+        # As in Electron, a handler's response goes through on_headers_received too.
+        answer = await self._session._web_request.headers_received_for(
+            paused, response.status, response.status_text, response.header_list
+        )
+        if answer is None:
+            return  # cancelled, or the listener failed (the request is failed)
+        status, phrase, headers = answer
+        paused.fulfill(status, headers, response.body or b"", phrase)
 
     async def serve(self, request: Request) -> Response | None:
         """Answer ``request`` with this session's handler (for :meth:`Session.fetch`).
@@ -479,11 +486,9 @@ class Protocol:
             raise _HandlerFailureError(_ERR_FAILED)
         init: dict[str, Any] = {
             "method": value.get("method", request.method),
-            "headers": {
-                k: v
-                for k, v in request.header_list
-                if k.lower() not in ("host", "content-length", "connection")
-            },
+            # What the page's request carried that fetch() may not send (Sec-*, Referer,
+            # Origin ...) stays behind; Chromium adds its own for the new request.
+            "headers": {k: v for k, v in request.header_list if not forbidden_header(k)},
             "bypassCustomProtocolHandlers": True,
         }
         upload = value.get("uploadData")
@@ -537,7 +542,10 @@ def _callback_headers(value: Any) -> list[tuple[str, str]]:
         for one in values:
             if not isinstance(name, str) or not isinstance(one, str | int | float):
                 raise _HandlerFailureError(_ERR_FAILED)
-            out.append((name, str(one)))
+            text = str(one)
+            if _HEADER_NAME.fullmatch(name) is None or any(ch in text for ch in "\r\n\0"):
+                raise _HandlerFailureError(_ERR_FAILED)
+            out.append((name, text))
     return out
 
 

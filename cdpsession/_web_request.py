@@ -494,11 +494,38 @@ class WebRequest:
             self._observe("on_send_headers", {**details, "requestHeaders": dict(paused.headers)})
 
     async def _response_stage(self, paused: Paused, kind: str) -> None:
+        headers = paused.response_headers
+        result = await self._headers_received(
+            paused, kind, paused.status_code or 0, paused.status_text, headers
+        )
+        if result is not None and result[2] is not headers:
+            paused.set_response(*result)
+
+    async def headers_received_for(
+        self, paused: Paused, status: int, phrase: str, headers: list[tuple[str, str]]
+    ) -> tuple[int, str, list[tuple[str, str]]] | None:
+        """``on_headers_received`` for a response a protocol handler made for ``paused``.
+
+        Returns the status, phrase and headers to answer with; None when the request was
+        failed (cancelled, or the listener failed).
+        """
+        if "on_headers_received" not in self._listeners:
+            return status, phrase, headers
+        kind = resource_type(paused.resource_type, paused.frame_id, paused.target, paused.headers)
+        return await self._headers_received(paused, kind, status, phrase, headers)
+
+    async def _headers_received(
+        self,
+        paused: Paused,
+        kind: str,
+        status: int,
+        phrase: str,
+        headers: list[tuple[str, str]],
+    ) -> tuple[int, str, list[tuple[str, str]]] | None:
+        # Unchanged: the very ``headers`` list comes back (nothing is sent to Chromium).
         listener = self._listeners.get("on_headers_received")
         if listener is None or not listener.filter.matches(paused.url, kind):
-            return
-        status = paused.status_code or 0
-        status_line = _status_line(status, paused.status_text)
+            return status, phrase, headers
         details = self._base_details(
             self._paused_id(paused),
             url=paused.url,
@@ -508,27 +535,26 @@ class WebRequest:
             referrer=_referrer(paused.headers),
         )
         details.update(
-            statusLine=status_line,
+            statusLine=_status_line(status, phrase),
             statusCode=status,
-            responseHeaders=_header_lists(paused.response_headers),
+            responseHeaders=_header_lists(headers),
             fromCache=False,
         )
         answer = await self._ask("on_headers_received", details, paused)
         if answer is None:
-            return
+            return None
         if answer.get("cancel") is True:
             paused.fail("BlockedByClient")
-            return
-        headers = answer.get("responseHeaders", answer.get("response_headers"))
-        if not isinstance(headers, dict):
-            return  # Electron: a statusLine alone changes nothing
+            return None
+        changed = answer.get("responseHeaders", answer.get("response_headers"))
+        if not isinstance(changed, dict):
+            return status, phrase, headers  # Electron: a statusLine alone changes nothing
         line = answer.get("statusLine", answer.get("status_line"))
-        code, phrase = status, paused.status_text
         if isinstance(line, str):
             parsed = _STATUS_LINE.fullmatch(line.strip())
             if parsed is not None:
-                code, phrase = int(parsed.group(1)), parsed.group(2) or ""
-        paused.set_response(code, phrase, _response_headers(headers))
+                status, phrase = int(parsed.group(1)), parsed.group(2) or ""
+        return status, phrase, _response_headers(changed)
 
     async def _upload_data(self, paused: Paused) -> list[dict[str, bytes]] | None:
         if not paused.has_post_data:
@@ -585,7 +611,8 @@ class WebRequest:
     ) -> tuple[str, str | None]:
         """``on_before_request`` for a :meth:`Session.fetch` that a protocol handler serves.
 
-        Returns ``("cancel", None)``, ``("redirect", url)`` or ``("go", None)``.
+        Returns ``("cancel", None)``, ``("redirect", url)``, ``("go", None)``, or
+        ``("failed", None)`` when the listener failed.
         """
         listener = self._listeners.get("on_before_request")
         if listener is None or not listener.filter.matches(url, "xhr"):
@@ -601,7 +628,9 @@ class WebRequest:
         if body is not None:
             details["uploadData"] = [{"bytes": body}]
         response = await self._ask("on_before_request", details)
-        if response is None or response.get("cancel") is True:
+        if response is None:
+            return "failed", None
+        if response.get("cancel") is True:
             return "cancel", None
         redirect = response.get("redirectURL", response.get("redirect_url"))
         if isinstance(redirect, str) and redirect and redirect != url:
@@ -674,6 +703,9 @@ class WebRequest:
         if target is None:
             return
         params = event.params
+        url = params.get("request", {}).get("url", "")
+        if url.startswith(("data:", "blob:")):
+            return  # never a network request (Electron's webRequest does not see them)
         request_id = params.get("requestId", "")
         redirect = params.get("redirectResponse")
         seen = self._observed.get(request_id)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import base64
 import itertools
 import json
+import os
+import signal
 from pathlib import Path
 from typing import Any
 
@@ -412,3 +414,143 @@ async def test_protocol_bad_arguments(app: cdpsession.App) -> None:
         await protocol.handle("data", lambda r: Response())
     with pytest.raises(ValueError, match="intercept"):
         await protocol.register_string_protocol("https", lambda r, cb: cb(""))
+
+
+async def test_handlers_pass_requests_through_and_odd_statuses(
+    app: cdpsession.App, server: Server
+) -> None:
+    ses = _fresh(app)
+    server.html("/", "<title>real</title>")
+    headers_seen: list[tuple[str, int]] = []
+
+    async def through(request: Request) -> Response:
+        return await ses.fetch(request, {"bypassCustomProtocolHandlers": True})
+
+    with trio.fail_after(60):
+        await ses.protocol.handle("http", through)
+        page = await ses.open_page(server.url("/"))
+        assert await page.execute_java_script("document.title") == "real"
+        await ses.protocol.unhandle("http")
+        await ses.protocol.intercept_http_protocol("http", lambda req, cb: cb({"url": req["url"]}))
+        await page.load_url(server.url("/"))
+        assert await page.execute_java_script("document.title") == "real"
+        await ses.protocol.unintercept_protocol("http")
+
+        # on_headers_received sees (and may change) what a handler answers.
+        def seen_it(details: dict[str, Any]) -> dict[str, Any]:
+            headers_seen.append((details["url"], details["statusCode"]))
+            return {"responseHeaders": {**details["responseHeaders"], "X-Seen": ["yes"]}}
+
+        await ses.web_request.on_headers_received(seen_it)
+        await ses.protocol.handle(
+            "https",
+            lambda req: Response(
+                "x",
+                status=599 if req.url.endswith("/odd") else 200,
+                headers={"content-type": "text/html"},
+            ),
+        )
+        await page.load_url("https://app.invalid/")
+        odd = await page.execute_java_script(
+            "fetch('/odd').then(r => [r.status, r.headers.get('x-seen')])"
+        )
+    assert odd == [599, "yes"]
+    assert ("https://app.invalid/odd", 599) in headers_seen
+
+
+async def test_a_body_too_big_for_cdp_fails_only_its_request(app: cdpsession.App) -> None:
+    ses = _fresh(app)
+    big = b"x" * (80 * 1024 * 1024)
+    with trio.fail_after(90):
+        await ses.protocol.handle(
+            "https",
+            lambda req: Response(
+                big if req.url.endswith("/big") else "<p>hi</p>",
+                headers={"content-type": "text/html"},
+            ),
+        )
+        page = await ses.open_page("https://app.invalid/")
+        outcome = await page.execute_java_script(
+            "fetch('/big').then(r => r.arrayBuffer()).then(b => b.byteLength, e => e.message)"
+        )
+        after = await page.execute_java_script("fetch('/').then(r => r.text())")
+    assert "Failed to fetch" in outcome
+    assert after == "<p>hi</p>"
+
+
+def _extension_renderers(root: int) -> list[int]:
+    children: dict[int, list[int]] = {}
+    argv: dict[int, bytes] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as f:
+                ppid = int(f.read().rsplit(")", 1)[1].split()[1])
+            with open(f"/proc/{entry}/cmdline", "rb") as f:
+                argv[int(entry)] = f.read()
+        except OSError:
+            continue
+        children.setdefault(ppid, []).append(int(entry))
+    found, todo = [], [root]
+    while todo:
+        for pid in children.get(todo.pop(), []):
+            todo.append(pid)
+            if b"--type=renderer" in argv[pid] and b"--extension-process" in argv[pid]:
+                found.append(pid)
+    return found
+
+
+async def test_fetch_survives_a_crash_of_the_helper_extension(
+    app: cdpsession.App, server: Server
+) -> None:
+    ses = _fresh(app)
+    server.html("/", "ok")
+    with trio.fail_after(60):
+        assert (await ses.fetch(server.url("/"))).text() == "ok"
+        renderers = _extension_renderers(os.getpid())
+        assert renderers
+        for pid in renderers:
+            os.kill(pid, signal.SIGKILL)
+        try:
+            first = (await ses.fetch(server.url("/"))).text()
+        except NetworkError as exc:  # the worker died under this one
+            assert "the helper extension stopped" in str(exc)  # noqa: PT017
+            first = "failed"
+        assert first in ("ok", "failed")
+        assert (await ses.fetch(server.url("/"))).text() == "ok"
+
+
+async def test_fetch_and_response_refuse_what_the_web_refuses(
+    app: cdpsession.App, server: Server
+) -> None:
+    ses = _fresh(app)
+    server.html("/", "ok")
+    for init, message in (
+        ({"method": "CONNECT"}, "unsupported"),
+        ({"headers": {"X-A": "日本"}}, "latin-1"),
+        ({"cache": "only-if-cached"}, "only-if-cached"),
+    ):
+        with pytest.raises(TypeError, match=message):
+            await ses.fetch(server.url("/"), init)
+    with pytest.raises(TypeError, match="CR, LF or NUL"):
+        Response(headers={"X-R": "a\x00Set-Cookie: injected=1"})
+    with pytest.raises(TypeError, match="not a valid HTTP header name"):
+        Response(headers={"Bad Name": "x"})
+
+
+async def test_a_handled_redirect_to_http_says_redirected(
+    app: cdpsession.App, server: Server
+) -> None:
+    ses = _fresh(app)
+    server.html("/", "landed")
+    with trio.fail_after(30):
+        await ses.protocol.handle(
+            "go", lambda req: Response(status=302, headers={"location": server.url("/")})
+        )
+        response = await ses.fetch("go://x/")
+    assert (response.text(), response.url, response.redirected) == (
+        "landed",
+        server.url("/"),
+        True,
+    )

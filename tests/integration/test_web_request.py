@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import socket
 import threading
 import urllib.parse
 from typing import Any
@@ -639,3 +640,86 @@ async def test_a_listener_that_never_answers_does_not_hold_the_app(
             await page.execute_java_script("fetch('/held'); 1")
             await waiting.wait()
     assert server.seen("/held") == []
+
+
+def _phraseless_server() -> tuple[socket.socket, str]:
+    """A server whose status line has no reason phrase (as every HTTP/2 response)."""
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    sock.listen(16)
+
+    def serve() -> None:
+        while True:
+            try:
+                conn, _ = sock.accept()
+            except OSError:
+                return
+            with conn:
+                conn.recv(65536)
+                conn.sendall(
+                    b"HTTP/1.1 200\r\nContent-Type: text/plain\r\nContent-Length: 2\r\n"
+                    b"Access-Control-Allow-Origin: *\r\nConnection: close\r\n\r\nok"
+                )
+
+    threading.Thread(target=serve, daemon=True).start()
+    return sock, f"http://127.0.0.1:{sock.getsockname()[1]}/"
+
+
+async def test_answers_chromium_would_refuse_as_given_still_go_through(
+    app: cdpsession.App, server: Server
+) -> None:
+    ses = _fresh(app)
+    _serve_paths(server, "/h")
+    sock, phraseless = _phraseless_server()
+    try:
+        with trio.fail_after(60):
+            page = await _page(ses, server)
+            await ses.web_request.on_headers_received(
+                lambda d: {"responseHeaders": {**d["responseHeaders"], "X-Added": ["1"]}}
+            )
+            fetched = await ses.fetch(phraseless)
+            from_page = await _ajax(page, phraseless)
+            await ses.web_request.on_headers_received(
+                {"urls": [server.url("/h")]},
+                lambda d: {"responseHeaders": d["responseHeaders"], "statusLine": "HTTP/1.1 599"},
+            )
+            odd_status = await _ajax(page, server.url("/h"))
+            await ses.web_request.on_headers_received(None)
+            # Headers Chromium lets no client set are dropped; the request goes on.
+            await ses.web_request.on_before_send_headers(
+                lambda d: {
+                    "requestHeaders": {**d["requestHeaders"], "Host": "example.com", "X-Ok": "1"}
+                }
+            )
+            unsafe = await _ajax(page, server.url("/h"))
+    finally:
+        sock.close()
+    assert (fetched.text(), fetched.header("x-added")) == ("ok", "1")
+    assert (from_page["status"], from_page["data"]) == (200, "ok")
+    assert (odd_status["status"], odd_status["statusText"]) == (599, "Server Error")
+    assert unsafe["data"] == "/h"
+    wire = server.seen("/h")[-1]
+    assert wire.header("x-ok") == "1"
+    assert wire.header("host") == f"127.0.0.1:{server.port}"
+
+
+async def test_listener_styles(app: cdpsession.App, server: Server) -> None:
+    ses = _fresh(app)
+    _serve_paths(server, "/a", "/b")
+    seen: list[str] = []
+
+    def with_default(details: dict[str, Any], log: Any = None) -> None:
+        seen.append(details["url"])  # takes no callback: answers by returning None
+
+    async def later(details: dict[str, Any], callback: Any) -> None:
+        await trio.sleep(0.01)
+        callback({"cancel": details["url"].endswith("/b")})
+
+    with trio.fail_after(30):
+        page = await _page(ses, server)
+        await ses.web_request.on_before_request({"urls": [server.url("/a")]}, with_default)
+        assert (await _ajax(page, server.url("/a")))["data"] == "/a"
+        await ses.web_request.on_before_request(later)
+        assert (await _ajax(page, server.url("/a")))["data"] == "/a"
+        await _fails(page, server.url("/b"))
+    assert seen == [server.url("/a")]
