@@ -30,7 +30,7 @@ from ._options import check_options
 from ._url import canonical_url, ip_literal
 
 if TYPE_CHECKING:
-    from ._host import Host
+    from ._host import Host, Target
     from ._session import Session
 
 __all__ = ["Cookies"]
@@ -540,6 +540,7 @@ class Cookies(EventEmitter):
         super().__init__(session._app._spawn, session._app._fail)
         self._session = session
         self._watched: Host | None = None
+        self._watched_worker: Target | None = None  # the helper's worker that reports them
         self._watch_ready = trio.Event()
         self._marker_seen = trio.Event()
         self._changes = ChangeTracker()
@@ -565,15 +566,22 @@ class Cookies(EventEmitter):
 
     def _listening_changed(self, event: str) -> None:
         host = self._session._host
-        if event == "changed" and host is not None and host.alive and self._watched is not host:
+        if event == "changed" and host is not None and host.alive and not self._watching(host):
             self._spawn(lambda: self._watch(host))
 
+    def _watching(self, host: Host) -> bool:
+        # Watched by this host's helper extension; a worker that crashed (and is made again)
+        # reports nothing until watched again.
+        worker = self._watched_worker
+        return self._watched is host and (worker is None or not worker.gone.is_set())
+
     async def _watch(self, host: Host) -> None:
-        """Forward the host's cookie changes to ``changed`` (once per host)."""
-        if self._watched is host:
+        """Forward the host's cookie changes to ``changed`` (once per host and worker)."""
+        if self._watching(host):
             await self._watch_ready.wait()
             return
         self._watched = host
+        self._watched_worker = None
         ready = self._watch_ready = trio.Event()
         try:
             # Before the binding exists: a stale report may come as soon as it does.
@@ -581,6 +589,7 @@ class Cookies(EventEmitter):
             self._marker_seen = trio.Event()
             self._changes.expect_marker(marker)
             ext = await host.extension_binding(_BINDING, self._on_change)
+            self._watched_worker = ext.worker
             await self._skip_stale_reports(host, ext.worker.session_id, marker)
         except BrowserClosedError:
             # The browser went away meanwhile: its successor is watched when it starts.
@@ -610,7 +619,7 @@ class Cookies(EventEmitter):
 
     async def _settle(self, host: Host) -> None:
         """Wait until the host is watched when someone listens for ``changed``."""
-        if self._watched is host:
+        if self._watching(host):
             if not self._watch_ready.is_set():  # no checkpoint on the hot path
                 await self._watch_ready.wait()
         elif self.listener_count("changed"):

@@ -30,7 +30,7 @@ from ._events import Event
 
 if TYPE_CHECKING:
     from ._events import EventEmitter
-    from ._host import Host
+    from ._host import Host, Target
     from ._session import Session
     from ._web_contents import WebContents
 
@@ -90,7 +90,8 @@ class Login:
 
     def __init__(self, session: Session) -> None:
         self._session = session
-        self._applied: tuple[Host, bool] | None = None
+        # The host, the helper extension's worker and whether challenges go to Python.
+        self._applied: tuple[Host, Target, bool] | None = None
         self._lock = trio.Lock()
 
     def wanted(self) -> bool:
@@ -101,8 +102,17 @@ class Login:
         )
 
     def pending(self, host: Host) -> bool:
-        """Whether the browser does not yet know if challenges go to Python."""
-        return self._applied != (host, self.wanted())
+        """Whether the browser does not yet know if challenges go to Python.
+
+        Also after the helper extension's worker crashed (it is made again without it).
+        """
+        applied = self._applied
+        return (
+            applied is None
+            or applied[0] is not host
+            or applied[1].gone.is_set()
+            or applied[2] != self.wanted()
+        )
 
     def changed(self) -> None:
         """Listeners were added or removed: tell the browser in the background."""
@@ -114,7 +124,7 @@ class Login:
         """Make the helper extension send challenges to Python exactly while it is wanted."""
         async with self._lock:
             wanted = self.wanted()
-            if self._applied == (host, wanted):
+            if not self.pending(host):
                 return
             try:
                 if wanted:
@@ -131,7 +141,7 @@ class Login:
                 )
             except BrowserClosedError:
                 return  # its successor is set up when it starts
-            self._applied = (host, wanted)
+            self._applied = (host, ext.worker, wanted)
 
     def _on_challenge(self, host: Host, payload: str) -> None:
         self._session._app._spawn(lambda: self._answer(host, payload))

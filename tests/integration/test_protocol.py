@@ -501,11 +501,24 @@ def _extension_renderers(root: int) -> list[int]:
     return found
 
 
-async def test_fetch_survives_a_crash_of_the_helper_extension(
+async def test_fetch_cookie_watch_and_login_survive_a_crash_of_the_helper_extension(
     app: cdpsession.App, server: Server
 ) -> None:
     ses = _fresh(app)
     server.html("/", "ok")
+    server.routes["/auth"] = lambda req: (
+        (200, [("Content-Type", "text/plain")], b"authenticated")
+        if req.header("authorization")
+        else (401, [("WWW-Authenticate", 'Basic realm="r"')], b"denied")
+    )
+    changes: list[str] = []
+    ses.cookies.on("changed", lambda _e, c, cause, _r: changes.append(f"{c['name']} {cause}"))
+
+    def login(event: cdpsession.Event, *args: Any) -> tuple[str, str]:
+        event.prevent_default()
+        return ("user", "pw")
+
+    ses.on("login", login)
     with trio.fail_after(60):
         assert (await ses.fetch(server.url("/"))).text() == "ok"
         renderers = _extension_renderers(os.getpid())
@@ -519,6 +532,11 @@ async def test_fetch_survives_a_crash_of_the_helper_extension(
             first = "failed"
         assert first in ("ok", "failed")
         assert (await ses.fetch(server.url("/"))).text() == "ok"
+        await ses.cookies.set({"url": server.url("/"), "name": "after", "value": "crash"})
+        while "after inserted" not in changes:  # noqa: ASYNC110 - events from the browser
+            await trio.sleep(0.02)
+        page = await ses.open_page(server.url("/auth"))
+        assert await page.execute_java_script("document.body.innerText") == "authenticated"
 
 
 async def test_fetch_and_response_refuse_what_the_web_refuses(
