@@ -7,8 +7,9 @@ Knows nothing of Electron. What it gives the concept modules:
   first script. Registered hooks queue the commands that target needs (user agent, emulation,
   shims); the host writes them, then ``Runtime.runIfWaitingForDebugger``, back to back:
   a paused service worker answers ``Network.enable`` only after it resumes.
-* **A hidden utility page**, made with the first page (or on first need) and kept open: it
-  keeps the profile's session cookies alive when the user's pages are all closed.
+* **A hidden utility page**, made on first need (at the latest before the user's last page
+  closes) and kept open: it keeps the profile's session cookies alive when the user's pages
+  are all closed.
 * **The helper extension** shipped in the package, loaded on first need with
   ``Extensions.loadUnpacked``, reached through its service worker.
 * **A hidden ``chrome://net-internals`` page**, made on first need: the profile's host
@@ -416,21 +417,23 @@ class Host:
         """Open a new page target and return it once it is set up (hooks applied, running).
 
         An ``internal`` page is cdpsession's own: no session state, never a WebContents.
-        The first other page also makes the hidden utility page, side by side: Chromium
-        drops a profile's session cookies when its last page closes, and the utility page
-        keeps one open for the host's lifetime.
         """
-        if not internal and self._utility is None:
-            made: list[Target] = []
-
-            async def make() -> None:
-                made.append(await self._create_page(url, internal=False))
-
-            async with _single_error_nursery() as nursery:
-                nursery.start_soon(self.utility)
-                nursery.start_soon(make)
-            return made[0]
         return await self._create_page(url, internal=internal)
+
+    async def before_closing(self, target: Target) -> None:
+        """Call before closing a page: keep the profile open when it is the last one.
+
+        Chromium drops a profile's session cookies when its last page closes: before the
+        last page of the user's closes, the hidden utility page is made (and kept for the
+        host's lifetime). Made only then, it costs nothing at start.
+        """
+        others = [
+            t
+            for t in self.targets.values()
+            if t.type == "page" and t is not target and not t.gone.is_set()
+        ]
+        if not others:
+            await self.utility()
 
     async def _create_page(self, url: str, *, internal: bool) -> Target:
         reply = await self.send(cdp_target.create_target(url=url))

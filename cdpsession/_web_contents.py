@@ -166,6 +166,7 @@ class WebContents(EventEmitter):
         if self.is_destroyed():
             return
         try:
+            await self._host.before_closing(self._target)
             await self._host.send(cdp_target.close_target(target_id=self._target.target_id))
         except (TargetClosedError, BrowserClosedError):
             return
