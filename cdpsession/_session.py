@@ -606,8 +606,8 @@ class Session(EventEmitter):
         ``init``: ``method``, ``headers`` (a dict or pairs), ``body`` (bytes or str),
         ``credentials`` (``"include"``: the session's cookies; ``"same-origin"``, the
         default, means the same here, as in Electron, since the request has no origin;
-        ``"omit"``: none),
-        ``redirect`` (``"follow"``, ``"error"``, ``"manual"``), ``cache``,
+        ``"omit"``: none), ``redirect`` (``"follow"``; ``"error"`` and ``"manual"`` raise
+        :class:`NetworkError` at a redirect, with Electron's messages), ``cache``,
         ``bypassCustomProtocolHandlers``. The request goes through the session's network
         stack: its cookies, proxy, authentication (``login``) and ``web_request``
         listeners; a scheme the session's ``protocol`` handles is answered by its handler
