@@ -41,14 +41,21 @@ if TYPE_CHECKING:
     from ._host import Host, Target, TargetSetup
     from ._wire import Event
 
-__all__ = ["Consumer", "FetchMux", "Paused", "RequestPattern"]
+__all__ = [
+    "Consumer",
+    "FetchMux",
+    "Paused",
+    "RequestPattern",
+    "is_header_name",
+    "is_header_value",
+]
 
 log = logging.getLogger("cdpsession")
 
 Stage = Literal["Request", "Response"]
 _FETCH_TYPES = frozenset({"page", "iframe", "service_worker", "shared_worker"})
 _ANSWER_TIMEOUT = 10.0
-_HEADER_NAME = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
+_TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
 # Request headers Chromium's Fetch domain refuses to set ("Unsafe header"), and Proxy-*.
 _UNSAFE_REQUEST_HEADERS = frozenset(
     {
@@ -236,10 +243,20 @@ class Paused:
         return method, {"requestId": self.request_id, **params}
 
 
+def is_header_name(name: object) -> bool:
+    """Whether ``name`` is an HTTP token (a valid header name or method)."""
+    return isinstance(name, str) and _TOKEN.fullmatch(name) is not None
+
+
+def is_header_value(value: object) -> bool:
+    """Whether ``value`` is a str that cannot end its header line (no CR, LF or NUL)."""
+    return isinstance(value, str) and not any(ch in value for ch in "\r\n\0")
+
+
 def _phrase(status: int, phrase: str) -> str:
     # Chromium refuses a status line with no phrase where it knows none for the code (299,
     # 599, and every HTTP/2 response, which has no phrase at all): give one.
-    if phrase and not any(ch in phrase for ch in "\r\n\0"):
+    if phrase and is_header_value(phrase):
         return phrase
     try:
         return http.HTTPStatus(status).phrase
@@ -254,7 +271,7 @@ def _binary_headers(headers: list[tuple[str, str]]) -> str:
     raw = b"\0".join(
         f"{name}: {value}".encode("utf-8", "surrogateescape")
         for name, value in headers
-        if _HEADER_NAME.fullmatch(name) and not any(ch in value for ch in "\r\n\0")
+        if is_header_name(name) and is_header_value(value)
     )
     return base64.b64encode(raw).decode("ascii")
 

@@ -6,13 +6,12 @@ from __future__ import annotations
 
 import http
 import json
-import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-__all__ = ["Request", "Response"]
+from ._fetch import is_header_name, is_header_value
 
-_HEADER_NAME = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
+__all__ = ["Request", "Response"]
 
 
 def _phrase(status: int) -> str:
@@ -40,9 +39,9 @@ def _headers(value: Any, what: str) -> list[tuple[str, str]]:
         name, text = item
         if not isinstance(name, str) or not isinstance(text, str):
             raise TypeError(f"{what} header names and values must be str: {item!r}")
-        if _HEADER_NAME.fullmatch(name) is None:
+        if not is_header_name(name):
             raise TypeError(f"{what} header name {name!r} is not a valid HTTP header name")
-        if any(ch in text for ch in "\r\n\0"):
+        if not is_header_value(text):
             raise TypeError(f"{what} header {name!r} has a CR, LF or NUL in its value")
         out.append((name, text))
     return out

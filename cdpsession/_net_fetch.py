@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 import trio
 
 from ._errors import TargetClosedError, UnsupportedError
+from ._fetch import is_header_name, is_header_value
 from ._http import Request, Response
 from ._net_internals import NetworkError
 from ._options import check_options
@@ -45,8 +46,6 @@ _KEYS = {
 _CREDENTIALS = ("omit", "same-origin", "include")
 _REDIRECTS = ("follow", "error", "manual")
 _CACHES = ("default", "no-store", "reload", "no-cache", "force-cache", "only-if-cached")
-_METHOD = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
-_HEADER_NAME = _METHOD
 # Request headers the web's fetch() may not set (the Fetch standard's forbidden names).
 _FORBIDDEN = frozenset(
     {
@@ -101,7 +100,7 @@ def _check(url: Any, init: Any) -> tuple[str, dict[str, Any]]:
         raise TypeError(f"url must be a str or a Request, not {type(url).__name__}")
     opts = {**base, **check_options(init, _KEYS, arg="init", what="fetch option")}
     method = opts.get("method", "GET")
-    if not isinstance(method, str) or _METHOD.fullmatch(method) is None:
+    if not isinstance(method, str) or not is_header_name(method):
         raise TypeError(f"'{method}' is not a valid HTTP method.")
     if method.upper() in _NORMALIZED:
         method = method.upper()
@@ -115,9 +114,9 @@ def _check(url: Any, init: Any) -> tuple[str, dict[str, Any]]:
         if not (isinstance(pair, tuple | list) and len(pair) == 2):
             raise TypeError(f"init 'headers': {pair!r} is not a (name, value) pair")
         name, value = pair
-        if not isinstance(name, str) or _HEADER_NAME.fullmatch(name) is None:
+        if not isinstance(name, str) or not is_header_name(name):
             raise TypeError(f"Invalid header name {name!r}")
-        if not isinstance(value, str) or any(ch in value for ch in "\r\n\0"):
+        if not isinstance(value, str) or not is_header_value(value):
             raise TypeError(f"Invalid value for header {name!r}")
         try:
             value.encode("latin-1")

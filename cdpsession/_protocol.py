@@ -27,7 +27,7 @@ import trio
 
 from ._callbacks import answer, takes_callback
 from ._errors import UnsupportedError
-from ._fetch import RequestPattern
+from ._fetch import RequestPattern, is_header_name, is_header_value
 from ._http import Request, Response
 from ._net_fetch import forbidden_header
 from ._net_internals import NetworkError
@@ -59,7 +59,6 @@ _CHROMIUM_SCHEMES = frozenset(
     }
 )
 _SCHEME = re.compile(r"[a-z][a-z0-9+.\-]*")
-_HEADER_NAME = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
 _KINDS = ("string", "buffer", "file", "http", "stream")
 # Electron's net error codes -> CDP's Network.ErrorReason (the only failures Fetch can give).
 _NET_ERRORS = {
@@ -543,7 +542,7 @@ def _callback_headers(value: Any) -> list[tuple[str, str]]:
             if not isinstance(name, str) or not isinstance(one, str | int | float):
                 raise _HandlerFailureError(_ERR_FAILED)
             text = str(one)
-            if _HEADER_NAME.fullmatch(name) is None or any(ch in text for ch in "\r\n\0"):
+            if not is_header_name(name) or not is_header_value(text):
                 raise _HandlerFailureError(_ERR_FAILED)
             out.append((name, text))
     return out

@@ -36,7 +36,7 @@ import trio
 
 from ._callbacks import answer, takes_callback
 from ._errors import BrowserClosedError, ProtocolError, UnsupportedError
-from ._fetch import RequestPattern, Stage
+from ._fetch import RequestPattern, Stage, is_header_name, is_header_value
 from ._url_pattern import ALL_URLS, PatternError, URLPattern, parse_pattern
 
 if TYPE_CHECKING:
@@ -95,12 +95,10 @@ _TO_CDP: dict[str, tuple[str, ...]] = {
     "webSocket": ("WebSocket",),
 }
 
-_HEADER_NAME = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
 _STATUS_LINE = re.compile(r"HTTP/[0-9.]+ ([0-9]{3})(?: (.*))?")
 
 _REQUEST_STAGES = ("on_before_request", "on_before_send_headers", "on_send_headers")
 _OBSERVERS = ("on_response_started", "on_before_redirect", "on_completed", "on_error_occurred")
-_STAGES = (*_REQUEST_STAGES, "on_headers_received", *_OBSERVERS)
 _BLOCKING = frozenset({"on_before_request", "on_before_send_headers", "on_headers_received"})
 _MISSING: Any = object()
 _IDS_KEPT = 4096
@@ -866,15 +864,6 @@ def _header_lists(headers: list[tuple[str, str]]) -> dict[str, list[str]]:
     return out
 
 
-def _valid_header(name: Any, value: Any) -> bool:
-    return (
-        isinstance(name, str)
-        and _HEADER_NAME.fullmatch(name) is not None
-        and isinstance(value, str)
-        and not any(ch in value for ch in "\r\n\0")
-    )
-
-
 def _header_text(value: Any) -> Any:
     if isinstance(value, int | float) and not isinstance(value, bool):
         return str(value)
@@ -885,7 +874,7 @@ def _request_headers(headers: dict[Any, Any]) -> dict[str, str]:
     out: dict[str, str] = {}
     for name, value in headers.items():
         text = _header_text(", ".join(value) if isinstance(value, list | tuple) else value)
-        if _valid_header(name, text):
+        if is_header_name(name) and is_header_value(text):
             out[name] = text
     return out
 
@@ -896,6 +885,6 @@ def _response_headers(headers: dict[Any, Any]) -> list[tuple[str, str]]:
         values = value if isinstance(value, list | tuple) else [value]
         for item in values:
             text = _header_text(item)
-            if _valid_header(name, text):
+            if is_header_name(name) and is_header_value(text):
                 out.append((name, text))
     return out
