@@ -7,6 +7,7 @@ A trio-based client that launches Chromium, speaks the Chrome DevTools Protocol 
 from ._app import App as App
 from ._app import open_app as open_app
 from ._cookies import Cookies as Cookies
+from ._downloads import DownloadItem as DownloadItem
 from ._errors import BrowserClosedError as BrowserClosedError
 from ._errors import CDPSessionError as CDPSessionError
 from ._errors import EventOverflowError as EventOverflowError
@@ -36,6 +37,7 @@ __all__ = [
     "CDPSessionError",
     "ClearDataError",
     "Cookies",
+    "DownloadItem",
     "Event",
     "EventOverflowError",
     "EventWaiter",

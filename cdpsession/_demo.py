@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import http.server
+import os
 import shutil
 import tempfile
 import threading
@@ -21,6 +22,9 @@ _LABELS = (
     ("persist:shop", "persist:shop"),
     ("in-memory 'scratch'", "scratch"),
 )
+
+
+_REPORT = b"".join(b"%d,item %d,%d\n" % (i, i, i * 7) for i in range(5000))
 
 
 class _DemoHandler(http.server.BaseHTTPRequestHandler):
@@ -49,7 +53,14 @@ class _DemoHandler(http.server.BaseHTTPRequestHandler):
         if url.path == "/ads/banner.js":
             body = b"document.title = 'an ad ran'"
             headers = [("Content-Type", "text/javascript")]
-        if url.path not in ("/", "/set", "/read", "/ads/banner.js"):
+        if url.path == "/report.csv":
+            body = _REPORT
+            headers = [
+                ("Content-Type", "text/csv"),
+                ("Content-Disposition", 'attachment; filename="report.csv"'),
+                ("ETag", '"r1"'),
+            ]
+        if url.path not in ("/", "/set", "/read", "/ads/banner.js", "/report.csv"):
             self.send_response(404)
             body = b"not found"
         else:
@@ -138,6 +149,7 @@ async def run_demo(out: Any = None) -> int:
             blocked, rewritten = await _web_request_tour(app, base)
             header_sent = next((x for path, _, _, x in seen if path == "/read"), "")
             ad_requests = [path for path, *_ in seen if path.startswith("/ads/")]
+            download = await _download_tour(app, base, os.path.join(data_dir, "saved"))
         proxy_rows, agreed, latency = await _network_tour(data_dir, port, proxies)
         async with open_app(data_dir) as app:
             second = {}
@@ -208,6 +220,10 @@ async def run_demo(out: Any = None) -> int:
     checks.append(("web_request added a request header", header_sent == "rewritten"))
     checks.append(("web_request rewrote a response header", rewritten == "cdpsession"))
 
+    state, item_rows, saved_ok = download
+    checks.append(("a page's download landed at the chosen save path, byte for byte", saved_ok))
+    checks.append(("the download ended 'completed', received == total", state == "completed"))
+
     _table(out, ("when", "session", "cookie", "localStorage"), rows)
     print(file=out)
     print("cookies of the in-memory 'scratch' session (ses.cookies.get):", file=out)
@@ -227,6 +243,9 @@ async def run_demo(out: Any = None) -> int:
     print(f"  {{'urls': ['{base}/ads/*']}} -> cancel: the ad failed with {blocked}", file=out)
     print(f"  on_before_send_headers: the server got X-Demo: {header_sent}", file=out)
     print(f"  on_headers_received: the page got X-Served-By: {rewritten}", file=out)
+    print(file=out)
+    print("a download from a page's link (will-download, item.set_save_path):", file=out)
+    _table(out, ("DownloadItem", "value"), item_rows)
     print(file=out)
     print(f"user agent the server saw:  {ua_server[0]}", file=out)
     print(f"Accept-Language it saw:     {ua_server[1]}", file=out)
@@ -308,6 +327,44 @@ async def _web_request_tour(app: Any, base: str) -> tuple[str, str]:
     )
     await page.close()
     return (errors[0] if errors else "(not blocked)"), rewritten or ""
+
+
+async def _download_tour(
+    app: Any, base: str, folder: str
+) -> tuple[str, list[tuple[str, str]], bool]:
+    """A page's link downloads a file into a chosen folder; the item's final state."""
+    ses = app.session.from_partition("downloads")
+    target = os.path.join(folder, "reports", "report.csv")
+
+    def save(_event: Any, item: Any, _web_contents: Any) -> None:
+        item.set_save_path(target)
+
+    ses.on("will-download", save)
+    page = await ses.open_page(f"{base}/")
+    async with ses.expect_event("will-download") as info:
+        await page.execute_java_script(
+            "const a = document.createElement('a'); a.href = '/report.csv'; a.download = '';"
+            " document.body.append(a); a.click();"
+        )
+    _event, item, web_contents = await info.value
+    (_, state) = await item.wait_for("done")
+    await page.close()
+    with open(target, "rb") as saved:  # noqa: ASYNC230 - a small file, once
+        same = saved.read() == _REPORT
+    rows = [
+        ("get_state()", item.get_state()),
+        ("get_filename()", item.get_filename()),
+        ("get_mime_type()", item.get_mime_type()),
+        (
+            "get_received_bytes() / get_total_bytes()",
+            f"{item.get_received_bytes()} / {item.get_total_bytes()}",
+        ),
+        ("get_etag()", item.get_etag()),
+        ("get_save_path()", item.get_save_path().replace(folder, "<data>/saved")),
+        ("started by", "the page" if web_contents is page else repr(web_contents)),
+    ]
+    complete = item.get_received_bytes() == item.get_total_bytes() == len(_REPORT)
+    return (state if complete else f"{state} (sizes differ)"), rows, same and web_contents is page
 
 
 async def _network_tour(

@@ -19,6 +19,7 @@ Knows nothing of Electron. What it gives the concept modules:
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
 import os
 import shutil
@@ -217,6 +218,7 @@ class Host:
         self.started = trio.Event()
         self.environ: dict[str, str] = {}  # the browser's environment (fixed at its start)
         self.fetch = FetchMux(self)
+        self._close_hooks: list[Callable[[], Awaitable[None]]] = []
 
     # -- registration ---------------------------------------------------------------------
 
@@ -231,6 +233,10 @@ class Host:
     def on_target_detached(self, listener: TargetListener) -> None:
         """Call ``listener(target)`` when a target goes away."""
         self._detach_listeners.append(listener)
+
+    def add_close_hook(self, hook: Callable[[], Awaitable[None]]) -> None:
+        """Run ``hook()`` before ``Browser.close`` (bounded by the close timeout)."""
+        self._close_hooks.append(hook)
 
     def spawn(self, fn: Callable[..., Awaitable[object]], *args: object) -> None:
         """Run ``fn(*args)`` in the host's nursery (cancelled when the host stops)."""
@@ -648,6 +654,11 @@ class Host:
         """
         return os.path.dirname(self.browser.stderr_path)
 
+    @property
+    def download_dir(self) -> str:
+        """The profile's download folder (in the private folder): files being downloaded."""
+        return os.path.join(self.private_dir, DOWNLOADS_SUBDIR)
+
     # -- shutdown -------------------------------------------------------------------------
 
     def _mark_gone(self) -> None:
@@ -670,6 +681,12 @@ class Host:
             if self.browser.process.returncode is None:
                 if not self.connection.closed.is_set():
                     await self.fetch.abort_pending(max(0.0, deadline - trio.current_time()))
+                    for hook in self._close_hooks:
+                        with (
+                            trio.move_on_at(min(deadline, trio.current_time() + 2)),
+                            contextlib.suppress(CDPSessionError),
+                        ):
+                            await hook()
                     with (
                         trio.move_on_at(deadline),
                         contextlib.suppress(BrowserClosedError, ProtocolError),
@@ -681,6 +698,53 @@ class Host:
                     await self.connection.aclose_transport()
             await self.browser.stop(max(0.0, deadline - trio.current_time()))
             self._mark_gone()
+
+
+DOWNLOADS_SUBDIR = "downloads"
+
+
+def write_download_prefs(user_data_dir: str, folder: str) -> None:
+    """Point the profile's download folder at ``folder``, before the browser starts.
+
+    Chromium reads ``download.default_directory`` only from the profile's ``Preferences``
+    (its ``--download-directory`` switch is ignored, and no CDP or extension call sets it);
+    downloads are named relative to it by the helper extension and moved on completion.
+    ``prompt_for_download`` off: no download ever waits for a dialog. The rest of an
+    existing ``Preferences`` is kept; an unreadable one is left for Chromium to handle.
+    """
+    path = os.path.join(user_data_dir, "Default", "Preferences")
+    prefs: dict[str, Any] = {}
+    try:
+        with open(path, encoding="utf-8") as src:
+            loaded = json.load(src)
+        if not isinstance(loaded, dict):
+            return
+        prefs = loaded
+    except FileNotFoundError:
+        pass
+    except (OSError, ValueError) as exc:
+        log.warning("cannot read %s (%s): downloads use Chromium's folder", path, exc)
+        return
+    download = prefs.get("download")
+    if not isinstance(download, dict):
+        download = prefs["download"] = {}
+    download.update(
+        {"default_directory": folder, "prompt_for_download": False, "directory_upgrade": True}
+    )
+    savefile = prefs.get("savefile")
+    if isinstance(savefile, dict):
+        savefile["default_directory"] = folder
+    os.makedirs(os.path.dirname(path), mode=0o700, exist_ok=True)
+    os.makedirs(folder, mode=0o700, exist_ok=True)
+    fd, temp = tempfile.mkstemp(dir=os.path.dirname(path), prefix=".Preferences-")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as out:
+            json.dump(prefs, out)
+        os.replace(temp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.remove(temp)
+        raise
 
 
 def _pair(command: Command[Any]) -> tuple[str, dict[str, Any]]:
@@ -769,6 +833,7 @@ async def open_host(config: HostConfig) -> AsyncIterator[Host]:
                     f"the profile folder {user_data_dir!r} is in use by another Chromium "
                     f"(pid {holder}); one profile can be open in one browser process only"
                 )
+        write_download_prefs(user_data_dir, os.path.join(root, DOWNLOADS_SUBDIR))
         argv = build_argv(
             config.executable,
             user_data_dir,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import ipaddress
 import json
+import logging
 import os
 import shutil
 from typing import TYPE_CHECKING, Any
@@ -14,7 +15,8 @@ import trio
 from . import _login, _net_fetch, _network, _proxy, _storage
 from ._cdp.generated import network, page, runtime
 from ._cookies import Cookies
-from ._errors import BrowserClosedError, UnsupportedError
+from ._downloads import Downloads
+from ._errors import BrowserClosedError, CDPSessionError, UnsupportedError
 from ._events import EventEmitter
 from ._http import Request, Response
 from ._net_internals import NetworkError
@@ -32,6 +34,8 @@ from ._web_request import WebRequest
 if TYPE_CHECKING:
     from ._app import App
     from ._host import Host, Target, TargetSetup
+
+log = logging.getLogger("cdpsession")
 
 _TOKEN = object()
 _UA_KEY = "cdpsession.user_agent"
@@ -108,6 +112,7 @@ class Session(EventEmitter):
         self._proxy = _proxy.Proxy(self)
         self._web_request = WebRequest(self)
         self._protocol = Protocol(self)
+        self._downloads = Downloads(self)
         self._emulation: dict[str, Any] | None = None
         self._emulation_lock = trio.Lock()
         # Per-process settings, as Chromium flags: {"ssl": (...), "ntlm": (...)}.
@@ -239,6 +244,8 @@ class Session(EventEmitter):
         host.on_target_detached(self._on_target_detached)
         if self._login.wanted():
             await self._login.sync(host)
+        await self._downloads.install(host)
+        host.spawn(self._bind_downloads, host)
         # Before the first page: its first request is already seen by web_request and the
         # protocol handlers (in that order, as in Electron).
         host.fetch.fail = self._app._fail
@@ -305,7 +312,17 @@ class Session(EventEmitter):
             self._web_contents[target.target_id] = wc
         return wc
 
+    async def _bind_downloads(self, host: Host) -> None:
+        # In the background at start: the helper's download events reach this session.
+        try:
+            await self._downloads.sync(host)
+        except BrowserClosedError:
+            pass
+        except CDPSessionError as exc:
+            log.warning("downloads are not watched: %s", exc)
+
     def _host_gone(self) -> None:
+        self._downloads.host_gone()
         for wc in list(self._web_contents.values()):
             wc._on_gone()
         self._web_contents.clear()
@@ -400,6 +417,8 @@ class Session(EventEmitter):
         await self._cookies._settle(host)
         if self._login.pending(host):
             await self._login.sync(host)
+        if host.extension_ready and self._downloads.pending(host):
+            await self._downloads.sync(host)
 
     # -- network emulation ------------------------------------------------------------------
 
@@ -784,6 +803,59 @@ class Session(EventEmitter):
         no origin types, is emptied whole.
         """
         await _storage.clear_auth_cache(self)
+
+    # -- downloads --------------------------------------------------------------------------
+
+    async def set_download_path(self, path: str | os.PathLike[str]) -> None:
+        """The folder for downloads given no save path (Electron ``ses.setDownloadPath``).
+
+        No save dialog exists here: a download whose ``will-download`` listeners set no
+        save path is written to this folder under its file name (``name (1).ext`` when
+        taken). Default ``<user_data_dir>/Downloads``; made when first needed. Applies to
+        downloads that start afterwards, from any page of the session.
+
+        Raises:
+            TypeError: not a path.
+            ValueError: a relative path.
+        """
+        self._downloads.set_path(path)
+        await trio.lowlevel.checkpoint()
+
+    async def download_url(self, url: str, options: dict[str, Any] | None = None) -> None:
+        """Start downloading ``url`` (Electron ``ses.downloadURL(url[, options])``).
+
+        ``will-download`` fires once the response starts, with ``web_contents`` None.
+        Returns once Chromium took the download. ``options``: ``headers`` (a dict of str).
+        ``file:`` URLs and schemes the session's protocol handlers serve are read by
+        cdpsession (``ses.fetch``) and written to the save path. CDP:
+        ``chrome.downloads.download`` in the helper extension.
+
+        Raises:
+            TypeError: ``headers`` not a dict of str ("Invalid value for headers - must be an
+                object"), an unknown option.
+            ValueError: not an absolute URL, a scheme that cannot be downloaded, a malformed
+                header.
+            UnsupportedError: a header Chromium lets no download set (Cookie, Referer ...).
+        """
+        await self._downloads.download_url(url, options, None, "download_url")
+
+    def create_interrupted_download(self, options: dict[str, Any]) -> None:
+        """Make an interrupted download to resume (Electron ``ses.createInterruptedDownload``).
+
+        ``options``: ``path`` (the partial file, absolute), ``urlChain``, ``mimeType``,
+        ``offset``, ``length``, ``lastModified``, ``eTag``, ``startTime`` (snake_case
+        spellings too). ``will-download`` fires with an item in state ``interrupted``;
+        its ``resume()`` requests the rest (``Range: bytes=<offset>-`` with ``If-Range``)
+        through the session's network stack and appends it to the partial file, or starts
+        over when the server sends the whole file. ``can_resume()`` is False without
+        ``eTag`` or ``lastModified``.
+
+        Raises:
+            TypeError: a wrongly typed or unknown option.
+            ValueError: Electron's "Must pass non-empty path, urlChain and length." and
+                "Must pass an offset value less than length.", a relative path.
+        """
+        self._downloads.create_interrupted(options)
 
 
 def _folder_key(path: str) -> str:

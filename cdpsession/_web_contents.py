@@ -158,6 +158,15 @@ class WebContents(EventEmitter):
             raise JavaScriptError(text)
         return reply.get("result", {}).get("value")
 
+    async def download_url(self, url: str, options: dict[str, Any] | None = None) -> None:
+        """Download ``url`` (Electron ``webContents.downloadURL(url[, options])``).
+
+        As :meth:`Session.download_url`, with this page as ``will-download``'s third
+        argument. CDP: ``chrome.downloads.download`` in the helper extension.
+        """
+        self._check_alive()
+        await self.session._downloads.download_url(url, options, self, "downloadURL")
+
     async def close(self) -> None:
         """Close the page and wait until it is gone (Electron ``webContents.close``).
 

@@ -127,3 +127,243 @@ self.cdpsession = {
   // chrome.proxy for the profile (scope "regular": this profile is this session).
   setProxy: (value) => chrome.proxy.settings.set({ value, scope: "regular" }),
 };
+
+// Downloads (Session "will-download", DownloadItem): every download of the profile has one
+// owner, this worker. Python binds cdpsessionDownload and calls downloadsAttach(); until then
+// what happens is queued. Each download is named by Python in onDeterminingFilename (a file
+// in the profile's download folder, moved to its save path by Python on completion).
+const downloadQueue = [];
+let downloadsAttached = false;
+const downloadTokens = new Map(); // url -> tokens of the downloads Python started
+const downloadToken = new Map(); // download id -> token
+const downloadLast = new Map(); // download id -> the last snapshot posted (JSON)
+const downloadResponses = []; // recent responses that may be downloads: url, chain, headers
+const redirectChains = new Map(); // webRequest requestId -> URLs so far
+const pendingNames = new Map(); // download id -> suggest() of onDeterminingFilename
+let downloadTimer = null;
+
+function postDownload(message) {
+  if (downloadsAttached && typeof self.cdpsessionDownload === "function") {
+    self.cdpsessionDownload(JSON.stringify(message));
+  } else {
+    downloadQueue.push(message);
+  }
+}
+
+function downloadSnapshot(item) {
+  return {
+    id: item.id,
+    url: item.url,
+    finalUrl: item.finalUrl,
+    filename: item.filename,
+    mime: item.mime,
+    state: item.state,
+    paused: item.paused,
+    canResume: item.canResume,
+    error: item.error || null,
+    bytesReceived: item.bytesReceived,
+    totalBytes: item.totalBytes,
+    startTime: item.startTime,
+    endTime: item.endTime || null,
+    referrer: item.referrer || "",
+    exists: item.exists,
+  };
+}
+
+function responseFor(url) {
+  for (let i = downloadResponses.length - 1; i >= 0; i--) {
+    if (downloadResponses[i].url === url) return downloadResponses[i];
+  }
+  return null;
+}
+
+async function refreshDownload(id) {
+  const [item] = await chrome.downloads.search({ id });
+  if (!item) return;
+  const snapshot = downloadSnapshot(item);
+  const text = JSON.stringify(snapshot);
+  if (downloadLast.get(id) === text) return;
+  downloadLast.set(id, text);
+  postDownload({ kind: "changed", item: snapshot });
+  if (item.state !== "in_progress") downloadLast.delete(id);
+}
+
+// Chromium reports received bytes to extensions only when asked: poll while any runs.
+async function pollDownloads() {
+  const running = await chrome.downloads.search({ state: "in_progress" });
+  for (const item of running) await refreshDownload(item.id);
+  if (running.length === 0 && downloadTimer !== null) {
+    clearInterval(downloadTimer);
+    downloadTimer = null;
+  }
+}
+
+function startPolling() {
+  if (downloadTimer === null) downloadTimer = setInterval(pollDownloads, 200);
+}
+
+chrome.webRequest.onBeforeRedirect.addListener(
+  (details) => {
+    const chain = redirectChains.get(details.requestId) || [details.url];
+    chain.push(details.redirectUrl);
+    redirectChains.set(details.requestId, chain);
+  },
+  { urls: ["<all_urls>"], types: ["main_frame", "sub_frame", "other"] },
+);
+chrome.webRequest.onResponseStarted.addListener(
+  (details) => {
+    const chain = redirectChains.get(details.requestId) || [details.url];
+    redirectChains.delete(details.requestId);
+    const headers = {};
+    for (const h of details.responseHeaders || []) {
+      const name = h.name.toLowerCase();
+      if (name === "content-disposition" || name === "etag" || name === "last-modified") {
+        headers[name] = h.value || "";
+      }
+    }
+    downloadResponses.push({ url: details.url, chain, headers });
+    if (downloadResponses.length > 64) downloadResponses.shift();
+  },
+  { urls: ["<all_urls>"], types: ["main_frame", "sub_frame", "other"] },
+  ["responseHeaders"],
+);
+chrome.webRequest.onErrorOccurred.addListener(
+  (details) => redirectChains.delete(details.requestId),
+  { urls: ["<all_urls>"], types: ["main_frame", "sub_frame", "other"] },
+);
+
+chrome.downloads.onCreated.addListener((item) => {
+  const tokens = downloadTokens.get(item.url);
+  if (tokens && tokens.length) {
+    downloadToken.set(item.id, tokens.shift());
+    if (!tokens.length) downloadTokens.delete(item.url);
+  }
+  startPolling();
+});
+
+chrome.downloads.onDeterminingFilename.addListener((item, suggest) => {
+  const response = responseFor(item.finalUrl) || responseFor(item.url);
+  pendingNames.set(item.id, suggest);
+  postDownload({
+    kind: "created",
+    item: downloadSnapshot(item),
+    token: downloadToken.get(item.id) ?? null,
+    chain: response ? response.chain : [item.url],
+    headers: response ? response.headers : {},
+  });
+  return true; // Python suggests (downloadName) or cancels
+});
+
+chrome.downloads.onChanged.addListener((delta) => {
+  refreshDownload(delta.id);
+});
+
+// Python-driven transfers (a created interrupted download resumed with a Range request):
+// the body is streamed to Python in chunks; pause stops reading.
+const transfers = new Map();
+
+async function runTransfer(spec) {
+  const controller = new AbortController();
+  const transfer = { paused: false, wake: null, controller };
+  transfers.set(spec.id, transfer);
+  const post = (message) => self.cdpsessionTransfer(JSON.stringify({ id: spec.id, ...message }));
+  try {
+    const response = await fetch(spec.url, {
+      headers: spec.headers,
+      credentials: "include",
+      cache: "no-store",
+      signal: controller.signal,
+    });
+    post({
+      kind: "response",
+      status: response.status,
+      url: response.url,
+      headers: [...response.headers],
+    });
+    const reader = response.body.getReader();
+    for (;;) {
+      while (transfer.paused) await new Promise((resolve) => (transfer.wake = resolve));
+      const { done, value } = await reader.read();
+      if (done) break;
+      for (let i = 0; i < value.length; i += 1 << 20) {
+        post({ kind: "data", data: toBase64(value.subarray(i, i + (1 << 20))) });
+      }
+    }
+    post({ kind: "end" });
+  } catch (error) {
+    post({ kind: "error", message: String(error), aborted: controller.signal.aborted });
+  } finally {
+    transfers.delete(spec.id);
+  }
+}
+
+Object.assign(self.cdpsession, {
+  downloadsAttach: () => {
+    downloadsAttached = true;
+    while (downloadQueue.length) postDownload(downloadQueue.shift());
+  },
+  // chrome.downloads.download: Session.downloadURL, WebContents.downloadURL.
+  downloadStart: async (url, headers, token) => {
+    const list = downloadTokens.get(url) || [];
+    list.push(token);
+    downloadTokens.set(url, list);
+    try {
+      return { id: await chrome.downloads.download({ url, headers, saveAs: false }) };
+    } catch (error) {
+      const left = downloadTokens.get(url) || [];
+      const at = left.indexOf(token);
+      if (at >= 0) left.splice(at, 1);
+      return { error: String(error.message || error) };
+    }
+  },
+  // The file a download is written to (relative to the profile's download folder).
+  downloadName: (id, filename) => {
+    const suggest = pendingNames.get(id);
+    pendingNames.delete(id);
+    if (suggest) suggest({ filename, conflictAction: "uniquify" });
+    return suggest !== undefined;
+  },
+  downloadCancel: async (id) => {
+    const suggest = pendingNames.get(id);
+    pendingNames.delete(id);
+    await chrome.downloads.cancel(id);
+    if (suggest) suggest();
+    await refreshDownload(id);
+  },
+  downloadPause: async (id) => {
+    await chrome.downloads.pause(id);
+    await refreshDownload(id);
+  },
+  downloadResume: async (id) => {
+    await chrome.downloads.resume(id);
+    startPolling();
+    await refreshDownload(id);
+  },
+  downloadCancelRunning: async () => {
+    const running = await chrome.downloads.search({ state: "in_progress" });
+    await Promise.all(running.map((item) => chrome.downloads.cancel(item.id)));
+  },
+  downloadErase: async (id) => {
+    downloadToken.delete(id);
+    downloadLast.delete(id);
+    await chrome.downloads.erase({ id });
+  },
+  transferStart: (spec) => {
+    runTransfer(spec);
+  },
+  transferPause: (id, paused) => {
+    const transfer = transfers.get(id);
+    if (!transfer) return false;
+    transfer.paused = paused;
+    if (!paused && transfer.wake) transfer.wake();
+    return true;
+  },
+  transferCancel: (id) => {
+    const transfer = transfers.get(id);
+    if (!transfer) return false;
+    transfer.controller.abort();
+    transfer.paused = false;
+    if (transfer.wake) transfer.wake();
+    return true;
+  },
+});
