@@ -145,7 +145,7 @@ async def test_b44_prevent_default_cancels_and_destroys(
         await item.cancel()
     assert rec.events == []
     assert ses._host is not None
-    assert await trio.Path(ses._host.download_dir).iterdir() == []
+    assert list(await trio.Path(ses._host.download_dir).iterdir()) == []
     assert not await trio.Path(app.user_data_dir, "Downloads", "mockFile.txt").exists()
 
 
@@ -195,8 +195,8 @@ async def test_b47_bad_headers_raise_electrons_error(app: cdpsession.App) -> Non
         await ses.download_url("http://127.0.0.1:1/", {"headers": {"X": "a\r\nB: c"}})
     with pytest.raises(UnsupportedError, match="Referer"):
         await ses.download_url("http://127.0.0.1:1/", {"headers": {"Referer": "http://x/"}})
-    with pytest.raises(UnsupportedError, match="[Uu]nsafe"):
-        await ses.download_url("http://127.0.0.1:1/", {"headers": {"Accept-Encoding": "x"}})
+    with pytest.raises(UnsupportedError, match="chrome.downloads: Unsafe request header"):
+        await ses.download_url("http://127.0.0.1:1/", {"headers": {"User-Agent": "x"}})
     with pytest.raises(TypeError, match="unknown download option 'header'"):
         await ses.download_url("http://127.0.0.1:1/", {"header": {}})
     with pytest.raises(ValueError, match="not an absolute URL"):
