@@ -559,7 +559,13 @@ class _Transfer:
                 {"expression": f"self.cdpsession.transferStart({json.dumps(spec)})"},
                 ext.worker.session_id,
             )
-            await self._receive(receive, offset)
+            async with trio.open_nursery() as nursery:
+                # The worker or the browser going away ends the messages.
+                nursery.start_soon(_close_when_gone, ext.worker, host, send)
+                await self._receive(receive, offset)
+                nursery.cancel_scope.cancel()
+            if not item._done.is_set():
+                item._finish("interrupted")  # the messages stopped before the end
         finally:
             downloads._transfers.pop(self.id, None)
 
@@ -642,6 +648,20 @@ class _Transfer:
         expression = f"self.cdpsession.{name}({', '.join(json.dumps(a) for a in args)})"
         with contextlib.suppress(BrowserClosedError, TargetClosedError):
             await host.call("Runtime.evaluate", {"expression": expression}, worker.session_id)
+
+
+async def _close_when_gone(
+    worker: Target, host: Host, send: trio.MemorySendChannel[dict[str, Any]]
+) -> None:
+    async with trio.open_nursery() as nursery:
+
+        async def wait(event: trio.Event) -> None:
+            await event.wait()
+            nursery.cancel_scope.cancel()
+
+        nursery.start_soon(wait, worker.gone)
+        nursery.start_soon(wait, host.gone)
+    send.close()
 
 
 def _range_start(headers: dict[str, str]) -> int | None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import itertools
 import os
+import signal
 import sys
 import time
 from collections.abc import Iterator
@@ -195,7 +196,7 @@ async def test_b47_bad_headers_raise_electrons_error(app: cdpsession.App) -> Non
         await ses.download_url("http://127.0.0.1:1/", {"headers": {"X": "a\r\nB: c"}})
     with pytest.raises(UnsupportedError, match="Referer"):
         await ses.download_url("http://127.0.0.1:1/", {"headers": {"Referer": "http://x/"}})
-    with pytest.raises(UnsupportedError, match="chrome.downloads: Unsafe request header"):
+    with pytest.raises(UnsupportedError, match=r"chrome\.downloads: Unsafe request header"):
         await ses.download_url("http://127.0.0.1:1/", {"headers": {"User-Agent": "x"}})
     with pytest.raises(TypeError, match="unknown download option 'header'"):
         await ses.download_url("http://127.0.0.1:1/", {"header": {}})
@@ -747,3 +748,38 @@ async def test_cli_download_failure_exit_code(
     )
     assert bad.returncode == 2
     assert "is not 'Name: value'" in bad.stderr.decode()
+
+
+async def test_killed_browser_ends_running_downloads_interrupted(
+    app: cdpsession.App, files: FileServer, tmp_path: Any
+) -> None:
+    slow = files.add("/k.bin", os.urandom(64 * 16384), chunk=16384, delay=0.05)
+    ranged = files.add(
+        "/kr.bin", os.urandom(64 * 16384), chunk=16384, delay=0.05, etag='"k"', ranges=True
+    )
+    ses = _fresh(app)
+    rec = Recorder(ses, lambda _e, item: item.set_save_path(str(tmp_path / "k.bin")))
+    with trio.fail_after(60):
+        await ses.download_url(slow)
+        chrome_item = await rec.item()
+        ses.create_interrupted_download(
+            {
+                "path": str(tmp_path / "kr.bin"),
+                "urlChain": [ranged],
+                "length": 64 * 16384,
+                "eTag": '"k"',
+            }
+        )
+        await _until(lambda: len(rec.items) >= 2)
+        python_item = rec.items[1][0]
+        await python_item.resume()
+        await _until(lambda: chrome_item.get_received_bytes() and python_item.get_received_bytes())
+        assert ses._host is not None
+        os.kill(ses._host.browser.process.pid, signal.SIGKILL)
+        assert await _done(chrome_item) == "interrupted"
+        assert await _done(python_item) == "interrupted"
+        # The session starts a new browser on next use, downloads included.
+        url = files.add("/after.bin", b"after", disposition="attachment")
+        await ses.download_url(url)
+        await _until(lambda: len(rec.items) >= 3)
+        assert await _done(rec.items[2][0]) == "completed"
