@@ -8,9 +8,13 @@ import sys
 
 def main(argv: list[str] | None = None) -> int:
     """Run the ``cdpsession`` command; return its exit code."""
-    parser = argparse.ArgumentParser(prog="cdpsession", description=__doc__)
+    parser = argparse.ArgumentParser(
+        prog="cdpsession", description="Electron's session API on headless Chromium."
+    )
     sub = parser.add_subparsers(dest="command", required=True)
-    sub.add_parser("demo", help="tour partitions, isolation, persistence and the user agent")
+    sub.add_parser(
+        "demo", help="tour partitions, cookies, a download, the network and web requests"
+    )
     dl = sub.add_parser("download", help="download URL into a folder, with a progress bar")
     dl.add_argument("url")
     dl.add_argument("--partition", default="", help="the session's partition (default: default)")

@@ -68,6 +68,9 @@ class App(EventEmitter):
         self._close_timeout = close_timeout
         self._ram_dir = ram_backed_temp_root()
         self._hosts: set[Host] = set()
+        # Background work and async listeners: cancelled when the app closes (a listener
+        # awaiting for ever must not hold the app open).
+        self._background_scopes: set[trio.CancelScope] = set()
         self._closed = False
         self._failed = False
         self._hints: dict[str, Any] | None = None
@@ -128,13 +131,20 @@ class App(EventEmitter):
         self._nursery.start_soon(self._background, fn)
 
     async def _background(self, fn: Callable[[], Awaitable[None]]) -> None:
+        scope = trio.CancelScope()
+        if self._closed:
+            scope.cancel()
+        self._background_scopes.add(scope)
         try:
-            await fn()
+            with scope:
+                await fn()
         except trio.Cancelled:
             raise
         except BaseException as exc:
             if self._first_failure(exc):
                 raise
+        finally:
+            self._background_scopes.discard(scope)
 
     def _fail(self, exc: BaseException) -> None:
         """End the app with a plain listener's exception (called in the order they fail)."""
@@ -196,6 +206,8 @@ class App(EventEmitter):
         self._closed = True
         for host in list(self._hosts):
             host.stop_requested.set()
+        for scope in list(self._background_scopes):
+            scope.cancel()
 
 
 async def _reraise(exc: BaseException) -> None:

@@ -11,6 +11,7 @@ from tqdm import tqdm
 
 from ._app import open_app
 from ._downloads import DownloadItem
+from ._errors import CDPSessionError, UnsupportedError
 from ._events import Event
 
 
@@ -61,15 +62,19 @@ async def download(
                     file=sys.stderr,
                 )
 
-            def updated(_e: Event, _state: str) -> None:
+            def updated(_e: Event, state: str) -> None:
                 if bar is not None:
                     if item.get_total_bytes() and bar.total != item.get_total_bytes():
                         bar.total = item.get_total_bytes()
                     bar.update(item.get_received_bytes() - bar.n)
+                if state == "interrupted":
+                    finished(_e, state)  # Chromium's own retries gave up: no one to resume it
 
             def finished(_e: Event, state: str) -> None:
-                updated(_e, state)
+                if done.is_set():
+                    return
                 if bar is not None:
+                    bar.update(item.get_received_bytes() - bar.n)
                     bar.close()
                 result["state"] = state
                 done.set()
@@ -83,9 +88,9 @@ async def download(
             await done.wait()
         finally:
             item = result.get("item")
-            if not done.is_set() and item is not None:
+            if item is not None and result.get("state") != "completed":
                 with trio.CancelScope(shield=True), trio.move_on_after(5):
-                    await item.cancel()
+                    await item.cancel()  # nothing is left half written
         item = result["item"]
         if result["state"] != "completed":
             print(f"download {result['state']}: {url}", file=sys.stderr)
@@ -95,19 +100,29 @@ async def download(
 
 
 def main(args: Any) -> int:
-    """Run ``cdpsession download`` with parsed arguments."""
+    """Run ``cdpsession download`` with parsed arguments.
+
+    Exit codes: 0 completed; 1 the download or the browser failed; 2 bad arguments (a
+    malformed URL or header, a header Chromium refuses); 130 interrupted (Ctrl-C).
+    """
     try:
         headers = _headers(args.header or [])
-    except ValueError as exc:
+        return trio.run(
+            lambda: download(
+                args.url,
+                partition=args.partition,
+                to=args.to,
+                user_data_dir=args.user_data_dir,
+                headers=headers,
+                progress=not args.quiet,
+            )
+        )
+    except (ValueError, TypeError, UnsupportedError) as exc:
         print(f"cdpsession download: {exc}", file=sys.stderr)
         return 2
-    return trio.run(
-        lambda: download(
-            args.url,
-            partition=args.partition,
-            to=args.to,
-            user_data_dir=args.user_data_dir,
-            headers=headers,
-            progress=not args.quiet,
-        )
-    )
+    except CDPSessionError as exc:
+        print(f"cdpsession download: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("cdpsession download: interrupted", file=sys.stderr)
+        return 130

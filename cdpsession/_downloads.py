@@ -22,6 +22,7 @@ import base64
 import contextlib
 import datetime
 import email.message
+import errno
 import itertools
 import json
 import logging
@@ -29,12 +30,15 @@ import mimetypes
 import os
 import re
 import shutil
+import stat
+import tempfile
 import time
 import urllib.parse
 import urllib.request
 from collections import deque
 from typing import TYPE_CHECKING, Any
 
+import attrs
 import trio
 
 from ._errors import BrowserClosedError, CDPSessionError, TargetClosedError, UnsupportedError
@@ -57,6 +61,8 @@ _TRANSFER_BINDING = "cdpsessionTransfer"
 _DESTROYED = "DownloadItem used after being destroyed"
 # How long a page's download waits for the CDP event that names its page.
 _PAGE_WAIT = 0.5
+# How long resume() of an interrupted download waits for Chromium to continue it.
+_RESUME_WAIT = 1.0
 _INTERRUPTED_KEYS = {
     "path": "path",
     "urlChain": "urlChain",
@@ -125,14 +131,25 @@ def generate_filename(url: str, disposition: str, mime: str) -> str:
     return name
 
 
-def _uniquified(path: str) -> str:
-    """``path``, or Chromium's ``name (1).ext`` form of it when a file of that name exists."""
-    if not os.path.lexists(path):
-        return path
-    base, ext = os.path.splitext(path)
-    for n in itertools.count(1):
-        candidate = f"{base} ({n}){ext}"
-        if not os.path.lexists(candidate):
+_NAME_MAX = 255  # bytes of one file name (Linux, macOS)
+
+
+def _uniquified(path: str, taken: set[str] | frozenset[str] = frozenset()) -> str:
+    """A free path for a download, by Chromium's rules.
+
+    ``path``, or its ``name (1).ext`` form when a file of that name exists or another
+    running download holds it (``taken``); a name too long for the file system is cut in
+    its base, keeping its extension.
+    """
+    folder, name = os.path.split(path)
+    base, ext = os.path.splitext(name)
+    if len(ext.encode()) > 64:
+        base, ext = name, ""
+    for n in itertools.count():
+        tail = (f" ({n})" if n else "") + ext
+        cut = base.encode()[: _NAME_MAX - len(tail.encode())].decode(errors="ignore")
+        candidate = os.path.join(folder, (cut or "download") + tail)
+        if candidate not in taken and not os.path.lexists(candidate):
             return candidate
     raise AssertionError("unreachable")  # pragma: no cover
 
@@ -154,7 +171,8 @@ def check_headers(value: Any, what: str) -> dict[str, str]:
             raise ValueError(f"{what}: {name!r} is not a valid HTTP header name")
         if not is_header_value(text):
             raise ValueError(f"{what}: the value of header {name!r} has CR, LF or NUL")
-        if forbidden_header(name):
+        # fetch() may set User-Agent; chrome.downloads.download still refuses it.
+        if forbidden_header(name) or name.lower() == "user-agent":
             raise UnsupportedError(
                 f"{what} with header {name!r}",
                 "chrome.downloads, the only way to start a download with headers, refuses "
@@ -227,6 +245,9 @@ class DownloadItem(EventEmitter):
         self._staging = ""
         self._driver: _Transfer | None = None
         self._cancel_asked = False
+        self._headers: dict[str, str] = {}  # of download_url, sent again by a restart
+        self._claimed = ""  # the default save path it holds while it runs
+        self._control = trio.Lock()  # pause, resume and cancel, in the order called
 
     def __repr__(self) -> str:
         url = self._url_chain[-1] if self._url_chain else ""
@@ -389,41 +410,46 @@ class DownloadItem(EventEmitter):
     async def pause(self) -> None:
         """Pause it (Electron ``item.pause``). CDP: ``chrome.downloads.pause`` in the helper.
 
-        A Python-driven transfer stops reading its response.
+        A Python-driven transfer stops reading its response. ``pause``, ``resume`` and
+        ``cancel`` take effect in the order they are called.
         """
         self._alive()
-        if self._state != "progressing" or self._paused:
-            return
-        if self._driver is not None:
-            await self._driver.pause(True)
-            self._set_paused(True)
-        elif self._chrome_id is not None:
-            await self._downloads._worker_call(self, "downloadPause", self._chrome_id)
-            self._set_paused(True)
+        async with self._control:
+            if self._state != "progressing" or self._paused:
+                return
+            if self._driver is not None:
+                await self._driver.pause(True)
+                self._set_paused(True)
+            elif self._chrome_id is not None:
+                await self._downloads._worker_call(self, "downloadPause", self._chrome_id)
+                self._set_paused(True)
 
     async def resume(self) -> None:
         """Resume a paused or interrupted download (Electron ``item.resume``).
 
-        A paused download continues on its connection (``chrome.downloads.resume``). A
+        A paused download continues on its connection (``chrome.downloads.resume``). An
+        interrupted one that ``can_resume()`` (it emitted ``updated("interrupted")``) is
+        continued by Chromium (``chrome.downloads.resume``: a Range request with
+        ``If-Range``, or from the start without a validator). A
         ``create_interrupted_download`` item sends a Range request from its offset and
         appends to its partial file; the server's 200 (the validator no longer matches)
-        starts the file over. Nothing happens once it is done: Chromium itself resumes a
-        broken transfer (Range requests, up to 5 times) and reports the interruption only
-        when it gave up, so that ends it with ``done("interrupted")``; to try again, pass its
-        values to ``create_interrupted_download``.
+        starts the file over. Nothing happens once it is done.
         """
         self._alive()
-        if self._done.is_set():
-            return
-        if self._driver is not None:
-            if self._state == "progressing" and self._paused:
-                await self._driver.pause(False)
+        async with self._control:
+            if self._done.is_set():
+                return
+            if self._driver is not None:
+                if self._state == "progressing" and self._paused:
+                    await self._driver.pause(False)
+                    self._set_paused(False)
+                elif self._state == "interrupted":
+                    await self._driver.start()
+            elif self._chrome_id is not None and self._paused:
+                await self._downloads._worker_call(self, "downloadResume", self._chrome_id)
                 self._set_paused(False)
-            elif self._state == "interrupted":
-                await self._driver.start()
-        elif self._chrome_id is not None and self._paused:
-            await self._downloads._worker_call(self, "downloadResume", self._chrome_id)
-            self._set_paused(False)
+            elif self._chrome_id is not None and self._state == "interrupted":
+                await self._downloads._resume_interrupted(self)
 
     async def cancel(self) -> None:
         """Cancel it: ``done`` with ``"cancelled"``, the partial file removed (Electron).
@@ -431,19 +457,23 @@ class DownloadItem(EventEmitter):
         CDP: ``chrome.downloads.cancel`` in the helper extension.
         """
         self._alive()
-        if self._done.is_set():
-            return
         self._cancel_asked = True
-        if self._driver is not None:
-            await self._driver.cancel()
-        elif self._chrome_id is not None:
-            await self._downloads._worker_call(self, "downloadCancel", self._chrome_id)
+        async with self._control:
+            if self._done.is_set():
+                return
+            if self._driver is not None:
+                await self._driver.cancel()
+            elif self._chrome_id is not None and self._state == "interrupted":
+                await self._downloads._drop_interrupted(self)
+            elif self._chrome_id is not None:
+                await self._downloads._worker_call(self, "downloadCancel", self._chrome_id)
 
     # -- internal -------------------------------------------------------------------------
 
     def _set_paused(self, paused: bool) -> None:
         if paused != self._paused:
             self._paused = paused
+            self._can_resume = paused  # a paused download can resume (Electron)
             self._speed_mark = None
             self.emit("updated", Event(), self._state)
 
@@ -457,6 +487,17 @@ class DownloadItem(EventEmitter):
         if emit:
             self.emit("updated", Event(), self._state)
 
+    def _interrupt(self) -> None:
+        """A resumable interruption: ``updated("interrupted")``, not done (Electron)."""
+        if self._state == "interrupted" and self._can_resume:
+            return
+        self._state = "interrupted"
+        self._paused = False
+        self._speed = 0
+        self._speed_mark = None
+        self._can_resume = True
+        self.emit("updated", Event(), "interrupted")
+
     def _finish(self, state: str) -> None:
         if self._done.is_set():
             return
@@ -468,8 +509,23 @@ class DownloadItem(EventEmitter):
             self._received = 0
         self._end_time = time.time()
         self._done.set()
+        self._downloads._taken.discard(self._claimed)
         self._downloads._forget(self)
         self.emit("done", Event(), state)
+
+
+@attrs.define
+class _Whole:
+    """A download's content known at once: a local file to copy or a body, else an error."""
+
+    source: str | None = None
+    body: bytes | None = None
+    error: str | None = None
+    size: int = 0
+    mime: str = ""
+    disposition: str = ""
+    etag: str = ""
+    last_modified: str = ""
 
 
 class _Transfer:
@@ -483,15 +539,16 @@ class _Transfer:
         self._item = item
         self.partial = partial
         self.offset = offset
-        self.id = f"t{next(_tokens)}"
+        self.id = ""  # of the running request: each attempt has its own
         self._host: Host | None = None
         self._worker: Target | None = None
         self._running = False
-        self._messages: trio.MemoryReceiveChannel[dict[str, Any]] | None = None
+        # The last attempt ended on a network error that a Range request can continue.
+        self._resumable = False
         self.send: trio.MemorySendChannel[dict[str, Any]] | None = None
-        # A body known before will-download (file: and handled schemes): written at start.
-        self.body: bytes | None = None
-        self.error: str | None = None
+        # What a file: URL or a handled scheme gave (read before will-download, or at
+        # resume() of a created download): written at start, never a Range request.
+        self.whole: _Whole | None = None
 
     async def start(self) -> None:
         item = self._item
@@ -505,11 +562,17 @@ class _Transfer:
 
     async def _run(self) -> None:
         item = self._item
+        url = item._url_chain[-1]
         try:
-            if self.body is not None or self.error is not None:
-                await self._write_known()
+            if self.whole is None and not url.lower().startswith(("http:", "https:")):
+                self.whole = await self._downloads._read_whole(url, item._headers)
+            if self.whole is not None:
+                await self._write_whole(self.whole)
             else:
                 await self._range_request()
+        except trio.Cancelled:
+            item._finish("interrupted")  # the app is closing
+            raise
         except BrowserClosedError:
             item._finish("interrupted")
         except OSError as exc:
@@ -517,18 +580,29 @@ class _Transfer:
             item._finish("interrupted")
         finally:
             self._running = False
+        if self._resumable and not item._done.is_set():
+            item._interrupt()  # after _running is reset: a listener may resume() at once
 
-    async def _write_known(self) -> None:
+    async def _write_whole(self, whole: _Whole) -> None:
         item = self._item
-        if self.error is not None or self.body is None:
+        if whole.error is not None:
+            log.warning("download %s: %s", item._url_chain[-1], whole.error)
             item._finish("interrupted")
             return
         if item._cancel_asked:
             item._finish("cancelled")
             return
-        await _write_file(item._save_path, self.body)
-        item._progress(len(self.body), emit=False)
-        item._total = len(self.body)
+        source, body = whole.source, whole.body or b""
+        if source is not None:
+            await trio.to_thread.run_sync(
+                _into_place, item._save_path, lambda tmp: shutil.copyfile(source, tmp)
+            )
+            size = (await trio.Path(item._save_path).stat()).st_size
+        else:
+            await _write_file(item._save_path, body)
+            size = len(body)
+        item._progress(size, emit=False)
+        item._total = size
         item._finish("completed")
 
     async def _range_request(self) -> None:
@@ -538,8 +612,10 @@ class _Transfer:
         await downloads._session._settle(host, requests=True)
         send, receive = trio.open_memory_channel[dict[str, Any]](float("inf"))
         self.send = send
+        self._resumable = False
         ext = await host.extension_binding(_TRANSFER_BINDING, downloads._on_transfer)
         self._host, self._worker = host, ext.worker
+        self.id = f"t{next(_tokens)}"
         downloads._transfers[self.id] = self
         offset = self.offset
         try:
@@ -547,9 +623,9 @@ class _Transfer:
         except OSError:
             size = -1
         validator = item._etag or item._last_modified
-        headers: dict[str, str] = {}
+        headers = dict(item._headers)
         if offset > 0 and size == offset and validator:
-            headers = {"Range": f"bytes={offset}-", "If-Range": validator}
+            headers.update({"Range": f"bytes={offset}-", "If-Range": validator})
         else:
             offset = 0
         spec = {"id": self.id, "url": item._url_chain[-1], "headers": headers}
@@ -564,7 +640,7 @@ class _Transfer:
                 nursery.start_soon(_close_when_gone, ext.worker, host, send)
                 await self._receive(receive, offset)
                 nursery.cancel_scope.cancel()
-            if not item._done.is_set():
+            if not item._done.is_set() and not self._resumable:
                 item._finish("interrupted")  # the messages stopped before the end
         finally:
             downloads._transfers.pop(self.id, None)
@@ -583,10 +659,11 @@ class _Transfer:
                     if status == 206 and offset > 0 and _range_start(headers) == offset:
                         mode = "ab"
                     elif 200 <= status < 300 and status != 206:
-                        mode, offset = "wb", 0
+                        mode, offset = "wb", 0  # a new file: its size is this response's
                         length = headers.get("content-length", "")
-                        if length.isdigit():
-                            item._total = int(length)
+                        # fetch() decodes a Content-Encoding: the length is not the body's.
+                        known = length.isdigit() and not headers.get("content-encoding")
+                        item._total = int(length) if known else 0
                     else:
                         await self.cancel_request()
                         item._finish("interrupted")
@@ -615,10 +692,10 @@ class _Transfer:
                         with contextlib.suppress(OSError):
                             os.remove(self.partial)
                         item._finish("cancelled")
-                    else:
-                        item._state = "interrupted"
-                        item._can_resume = bool(item._etag or item._last_modified)
+                    elif item._etag or item._last_modified:
                         self.offset = item._received
+                        self._resumable = True
+                    else:
                         item._finish("interrupted")
                     return
         finally:
@@ -631,8 +708,8 @@ class _Transfer:
     async def cancel(self) -> None:
         item = self._item
         if not self._running:
-            with contextlib.suppress(OSError):
-                if self.body is None:
+            if self.partial:
+                with contextlib.suppress(OSError):
                     os.remove(self.partial)
             item._finish("cancelled")
             return
@@ -669,22 +746,46 @@ def _range_start(headers: dict[str, str]) -> int | None:
     return int(match.group(1)) if match else None
 
 
+def _into_place(target: str, fill: Any) -> None:
+    """Write a file through ``fill(tmp_path)`` beside ``target``, then rename it there.
+
+    The save path never holds a partly written file, and a folder is never written into.
+    """
+    folder = os.path.dirname(target)
+    os.makedirs(folder, exist_ok=True)
+    if os.path.isdir(target):
+        raise IsADirectoryError(errno.EISDIR, "the save path is a folder", target)
+    fd, tmp = tempfile.mkstemp(prefix=".cdpsession-", suffix=".part", dir=folder)
+    os.close(fd)
+    try:
+        fill(tmp)
+        os.replace(tmp, target)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.remove(tmp)
+        raise
+
+
 async def _write_file(path: str, body: bytes) -> None:
-    def write() -> None:
-        os.makedirs(os.path.dirname(path), exist_ok=True)
-        with open(path, "wb") as out:
+    def write(tmp: str) -> None:
+        with open(tmp, "wb") as out:
             out.write(body)
 
-    await trio.to_thread.run_sync(write)
+    await trio.to_thread.run_sync(_into_place, path, write)
 
 
 async def _move(source: str, target: str) -> None:
+    """Move a finished file to its save path (a copy and a rename across file systems)."""
+
     def move() -> None:
         os.makedirs(os.path.dirname(target), exist_ok=True)
         try:
-            os.replace(source, target)
-        except OSError:
-            shutil.move(source, target)  # another file system
+            os.replace(source, target)  # refuses a folder as target
+        except OSError as exc:
+            if exc.errno != errno.EXDEV:
+                raise
+            _into_place(target, lambda tmp: shutil.copyfile(source, tmp))
+            os.remove(source)
 
     await trio.to_thread.run_sync(move)
 
@@ -697,13 +798,15 @@ class Downloads:
         self._path: str | None = None
         self._items: dict[tuple[int, int], DownloadItem] = {}  # (id(host), chrome id)
         self._queues: dict[tuple[int, int], trio.MemorySendChannel[dict[str, Any]]] = {}
-        self._tokens: dict[int, WebContents | None] = {}
+        # download_url's own downloads: their page and headers, by token.
+        self._tokens: dict[int, tuple[WebContents | None, dict[str, str]]] = {}
         self._pages: dict[int, deque[tuple[str, str]]] = {}  # id(host) -> (url, frame id)
         self._page_arrived = trio.Event()
         self._applied: tuple[Host, Target] | None = None
         self._lock = trio.Lock()
         self._transfers: dict[str, _Transfer] = {}
-        self._live: set[DownloadItem] = set()
+        # Default save paths of running downloads: two of one name get two files.
+        self._taken: set[str] = set()
 
     # -- the default folder -----------------------------------------------------------------
 
@@ -785,8 +888,13 @@ class Downloads:
                 item._finish("interrupted")
                 self._pages.pop(id(host), None)
 
+    def _claim_default_path(self, item: DownloadItem) -> None:
+        """No save path was set: the download folder, under a name no other download holds."""
+        path = _uniquified(os.path.join(self.default_path(), item._filename), self._taken)
+        self._taken.add(path)
+        item._save_path = item._claimed = path
+
     def _forget(self, item: DownloadItem) -> None:
-        self._live.discard(item)
         if item._chrome_id is not None and item._host is not None:
             key = (id(item._host), item._chrome_id)
             self._items.pop(key, None)
@@ -832,15 +940,18 @@ class Downloads:
         if transfer is not None and transfer.send is not None:
             transfer.send.send_nowait(message)
 
-    async def _page_of(self, host: Host, url: str) -> WebContents | None:
-        """The page a page-started download came from (``Browser.downloadWillBegin``)."""
+    async def _page_of(self, host: Host, urls: set[str]) -> WebContents | None:
+        """The page a page-started download came from (``Browser.downloadWillBegin``).
+
+        ``urls``: the download's first and final URL (a redirected navigation names either).
+        """
         with trio.move_on_after(_PAGE_WAIT):
             while True:
                 pages = self._pages.get(id(host))
                 if pages is None:
                     return None
                 for entry in pages:
-                    if entry[0] == url:
+                    if entry[0] in urls:
                         pages.remove(entry)
                         return self._session._web_contents.get(entry[1])
                 await self._page_arrived.wait()
@@ -862,10 +973,11 @@ class Downloads:
             chain = [*(chain if chain and chain[0] == info.get("url") else [info["url"]]), final]
             chain = list(dict.fromkeys(chain))
         token = message.get("token")
+        sent: dict[str, str] = {}
         if isinstance(token, int):
-            web_contents = self._tokens.pop(token, None)
+            web_contents, sent = self._tokens.pop(token, (None, {}))
         else:
-            web_contents = await self._page_of(host, str(info.get("url", "")))
+            web_contents = await self._page_of(host, {str(info.get("url", "")), final})
         filename = os.path.basename(str(info.get("filename") or "")) or generate_filename(
             final, headers.get("content-disposition", ""), str(info.get("mime") or "")
         )
@@ -882,9 +994,9 @@ class Downloads:
         )
         item._host = host
         item._chrome_id = chrome_id
+        item._headers = sent
         item._received = max(0, int(info.get("bytesReceived") or 0))
         self._items[(id(host), chrome_id)] = item
-        self._live.add(item)
         worker = await host.helper_extension()
         # A neutral name in the profile's download folder: Chromium judges a file's danger
         # by its extension, and would hold a "dangerous" one for a confirmation.
@@ -904,7 +1016,7 @@ class Downloads:
                 decided = True
             else:
                 if not item._save_path:
-                    item._save_path = _uniquified(os.path.join(self.default_path(), filename))
+                    self._claim_default_path(item)
                 item._staging = os.path.join(host.download_dir, name)
                 await self._call(host, worker.worker, "downloadName", chrome_id, name)
                 decided = True
@@ -923,6 +1035,46 @@ class Downloads:
             await self._update(item, update.get("item") or {})
             if item._done.is_set():
                 break
+
+    async def _resume_interrupted(self, item: DownloadItem) -> None:
+        """Resume an interrupted Chromium download; start it over when Chromium will not.
+
+        CDP: ``chrome.downloads.resume`` in the helper extension. After its own retries ran
+        out on a body cut short (``SERVER_CONTENT_LENGTH_MISMATCH``), Chromium still says
+        ``canResume`` but its ``resume()`` sends no request and changes nothing: the item
+        then becomes a Python-driven transfer (a fresh request with its ``download_url``
+        headers, through the helper's ``fetch()``), written beside Chromium's file.
+        """
+        host, chrome_id = item._host, item._chrome_id
+        if host is None or chrome_id is None:
+            return
+        await self._worker_call(item, "downloadResume", chrome_id)
+        with trio.move_on_after(_RESUME_WAIT) as waited:
+            while item._state == "interrupted" and not item._done.is_set():  # noqa: ASYNC110
+                await trio.sleep(0.05)  # set by the helper's reports
+        if not waited.cancelled_caught or item._done.is_set() or not host.alive:
+            return
+        self._forget(item)  # Chromium's reports of the old download no longer count
+        item._chrome_id = None
+        worker = await host.helper_extension()
+        await self._call(host, worker.worker, "downloadCancel", chrome_id)
+        await self._call(host, worker.worker, "downloadErase", chrome_id)
+        partial = os.path.join(host.download_dir, f"item-{chrome_id}.restart")
+        item._driver = _Transfer(self, item, partial, 0)
+        await item._driver.start()
+
+    async def _drop_interrupted(self, item: DownloadItem) -> None:
+        """Cancel an interrupted Chromium download: ``chrome.downloads.cancel`` ignores one.
+
+        CDP: ``chrome.downloads.erase`` in the helper extension; the item ends cancelled.
+        """
+        host, chrome_id = item._host, item._chrome_id
+        self._forget(item)
+        item._chrome_id = None
+        if host is not None and chrome_id is not None and host.alive:
+            worker = await host.helper_extension()
+            await self._call(host, worker.worker, "downloadErase", chrome_id)
+        item._finish("cancelled")
 
     async def _call(self, host: Host, worker: Target, name: str, *args: Any) -> None:
         expression = f"self.cdpsession.{name}({', '.join(json.dumps(a) for a in args)})"
@@ -966,11 +1118,15 @@ class Downloads:
             return
         if state == "interrupted":
             item._received = received
-            if received == 0 and info.get("error") in _ERROR_RESPONSES:
+            error = info.get("error")
+            if received == 0 and error in _ERROR_RESPONSES:
                 item._total = 0  # an error response: its body is not the download
-            # Chromium reports an interruption once its own resumption (Range requests, up
-            # to 5) gave up: final here, since its resume() is then seen to do nothing.
-            item._finish("cancelled" if info.get("error") == "USER_CANCELED" else "interrupted")
+            if error != "USER_CANCELED" and info.get("canResume"):
+                # Chromium's own retries (Range requests, up to 5) gave up, but resume()
+                # can still continue it: Electron's updated("interrupted"), not done.
+                item._interrupt()
+                return
+            item._finish("cancelled" if error == "USER_CANCELED" else "interrupted")
             if end:
                 item._end_time = end
             return
@@ -1004,7 +1160,7 @@ class Downloads:
         await session._settle(host, requests=True)
         ext = await host.helper_extension()
         token = next(_tokens)
-        self._tokens[token] = web_contents
+        self._tokens[token] = (web_contents, headers)
         pairs = [{"name": k, "value": v} for k, v in headers.items()]
         reply = await host.call(
             "Runtime.evaluate",
@@ -1027,42 +1183,63 @@ class Downloads:
                 )
             raise ValueError(f"{what}: Chromium refused {text!r}: {value['error']}")
 
+    async def _read_whole(self, url: str, headers: dict[str, str]) -> _Whole:
+        """A ``file:`` URL or a handled scheme's response, for a download read in Python.
+
+        A local file (no ``file`` handler) is copied, never read into memory; anything else
+        comes through ``ses.fetch`` (the session's protocol handlers).
+        """
+        whole = _Whole()
+        handled = self._session._protocol._entry("file") is not None
+        if url.split(":", 1)[0].lower() == "file" and not handled:
+            path = urllib.request.url2pathname(urllib.parse.urlsplit(url).path)
+            try:
+                info = await trio.Path(path).stat()
+            except OSError as exc:
+                whole.error = f"{url}: {exc.strerror}"
+                return whole
+            if not stat.S_ISREG(info.st_mode):
+                whole.error = f"{url}: not a regular file"  # a FIFO would never end
+                return whole
+            whole.source, whole.size = path, info.st_size
+            whole.mime = mimetypes.guess_type(path)[0] or ""
+            return whole
+        try:
+            response = await self._session.fetch(url, {"headers": headers})
+        except NetworkError as exc:
+            whole.error = str(exc)
+            return whole
+        if not 200 <= response.status < 300:
+            whole.error = f"HTTP {response.status}"
+            return whole
+        whole.body = response.body or b""
+        whole.size = len(whole.body)
+        whole.mime = (response.header("content-type") or "").split(";")[0].strip()
+        whole.disposition = response.header("content-disposition") or ""
+        whole.etag = response.header("etag") or ""
+        whole.last_modified = response.header("last-modified") or ""
+        return whole
+
     async def _download_here(
         self, url: str, headers: dict[str, str], web_contents: WebContents | None
     ) -> None:
         """A download of a ``file:`` URL or a handled scheme, read in Python."""
-        session = self._session
-        body: bytes | None = None
-        error: str | None = None
-        mime = ""
-        disposition = ""
-        try:
-            response = await session.fetch(url, {"headers": headers})
-        except NetworkError as exc:
-            error = str(exc)
-        else:
-            if 200 <= response.status < 300:
-                body = response.body or b""
-                mime = (response.header("content-type") or "").split(";")[0].strip()
-                disposition = response.header("content-disposition") or ""
-            else:
-                error = f"HTTP {response.status}"
+        whole = await self._read_whole(url, headers)
         item = DownloadItem(
             self,
             url_chain=[url],
-            mime=mime,
-            filename=generate_filename(url, disposition, mime),
-            content_disposition=disposition,
-            etag="",
-            last_modified="",
+            mime=whole.mime,
+            filename=generate_filename(url, whole.disposition, whole.mime),
+            content_disposition=whole.disposition,
+            etag=whole.etag,
+            last_modified=whole.last_modified,
             start_time=time.time(),
-            total=len(body) if body is not None else 0,
+            total=whole.size,
         )
         transfer = _Transfer(self, item, "", 0)
-        transfer.body, transfer.error = body, error
+        transfer.whole = whole
         item._driver = transfer
-        self._live.add(item)
-        session._app._spawn(lambda: self._run_here(item, transfer, web_contents))
+        self._session._app._spawn(lambda: self._run_here(item, transfer, web_contents))
 
     async def _run_here(
         self, item: DownloadItem, transfer: _Transfer, web_contents: WebContents | None
@@ -1075,13 +1252,12 @@ class Downloads:
             raise
         if event.default_prevented:
             item._destroyed = True
-            self._live.discard(item)
             return
         if item._cancel_asked or item._done.is_set():
             item._finish("cancelled")
             return
         if not item._save_path:
-            item._save_path = _uniquified(os.path.join(self.default_path(), item._filename))
+            self._claim_default_path(item)
         await transfer.start()
 
     def create_interrupted(self, options: Any) -> None:
@@ -1138,7 +1314,6 @@ class Downloads:
         item._save_path = os.path.normpath(text)
         item._can_resume = bool(item._etag or item._last_modified)
         item._driver = _Transfer(self, item, item._save_path, offset)
-        self._live.add(item)
         self._session._app._spawn(lambda: self._announce(item))
 
     async def _announce(self, item: DownloadItem) -> None:
@@ -1146,4 +1321,3 @@ class Downloads:
         await self._session.emit_and_wait("will-download", event, item, None)
         if event.default_prevented:
             item._destroyed = True
-            self._live.discard(item)

@@ -15,6 +15,7 @@ import base64
 import json
 import mimetypes
 import re
+import stat
 import urllib.parse
 import urllib.request
 from typing import TYPE_CHECKING, Any
@@ -178,6 +179,9 @@ async def _read_file(url: str) -> Response:
     parts = urllib.parse.urlsplit(url)
     path = urllib.request.url2pathname(parts.path)
     try:
+        if not stat.S_ISREG((await trio.Path(path).stat()).st_mode):
+            # A FIFO or a device would block (or never end) the read.
+            raise NetworkError("net::ERR_ACCESS_DENIED", url)
         body = await trio.Path(path).read_bytes()
     except FileNotFoundError:
         raise NetworkError("net::ERR_FILE_NOT_FOUND", url) from None

@@ -170,11 +170,21 @@ function downloadSnapshot(item) {
   };
 }
 
-function responseFor(url) {
+// The response a page's download came from, taken once (an older view of the same URL
+// must not lend its headers to a later download).
+function takeResponse(url) {
   for (let i = downloadResponses.length - 1; i >= 0; i--) {
-    if (downloadResponses[i].url === url) return downloadResponses[i];
+    if (downloadResponses[i].url === url) return downloadResponses.splice(i, 1)[0];
   }
   return null;
+}
+
+function normalUrl(url) {
+  try {
+    return new URL(url).href;
+  } catch {
+    return url;
+  }
 }
 
 async function refreshDownload(id) {
@@ -185,7 +195,10 @@ async function refreshDownload(id) {
   if (downloadLast.get(id) === text) return;
   downloadLast.set(id, text);
   postDownload({ kind: "changed", item: snapshot });
-  if (item.state !== "in_progress") downloadLast.delete(id);
+  if (item.state !== "in_progress") {
+    downloadLast.delete(id);
+    downloadToken.delete(id);
+  }
 }
 
 // Chromium reports received bytes to extensions only when asked: poll while any runs.
@@ -232,22 +245,31 @@ chrome.webRequest.onErrorOccurred.addListener(
   { urls: ["<all_urls>"], types: ["main_frame", "sub_frame", "other"] },
 );
 
+function takeToken(url) {
+  const key = normalUrl(url);
+  const tokens = downloadTokens.get(key);
+  if (!tokens || !tokens.length) return null;
+  const token = tokens.shift();
+  if (!tokens.length) downloadTokens.delete(key);
+  return token;
+}
+
 chrome.downloads.onCreated.addListener((item) => {
-  const tokens = downloadTokens.get(item.url);
-  if (tokens && tokens.length) {
-    downloadToken.set(item.id, tokens.shift());
-    if (!tokens.length) downloadTokens.delete(item.url);
-  }
+  const token = takeToken(item.url);
+  if (token !== null) downloadToken.set(item.id, token);
   startPolling();
 });
 
 chrome.downloads.onDeterminingFilename.addListener((item, suggest) => {
-  const response = responseFor(item.finalUrl) || responseFor(item.url);
+  const token = downloadToken.get(item.id) ?? null;
+  // chrome.downloads.download's own requests are hidden from this webRequest: a response
+  // seen for its URL was a page's, not this download's.
+  const response = token === null ? takeResponse(item.finalUrl) || takeResponse(item.url) : null;
   pendingNames.set(item.id, suggest);
   postDownload({
     kind: "created",
     item: downloadSnapshot(item),
-    token: downloadToken.get(item.id) ?? null,
+    token,
     chain: response ? response.chain : [item.url],
     headers: response ? response.headers : {},
   });
@@ -304,15 +326,26 @@ Object.assign(self.cdpsession, {
   },
   // chrome.downloads.download: Session.downloadURL, WebContents.downloadURL.
   downloadStart: async (url, headers, token) => {
-    const list = downloadTokens.get(url) || [];
+    const key = normalUrl(url);
+    const list = downloadTokens.get(key) || [];
     list.push(token);
-    downloadTokens.set(url, list);
-    try {
-      return { id: await chrome.downloads.download({ url, headers, saveAs: false }) };
-    } catch (error) {
-      const left = downloadTokens.get(url) || [];
+    downloadTokens.set(key, list);
+    const drop = () => {
+      const left = downloadTokens.get(key) || [];
       const at = left.indexOf(token);
       if (at >= 0) left.splice(at, 1);
+      if (!left.length) downloadTokens.delete(key);
+    };
+    try {
+      const id = await chrome.downloads.download({ url, headers, saveAs: false });
+      if (!downloadToken.has(id)) {
+        // Chromium named the URL otherwise than new URL() does: the id says it.
+        downloadToken.set(id, token);
+        drop();
+      }
+      return { id };
+    } catch (error) {
+      drop();
       return { error: String(error.message || error) };
     }
   },
@@ -330,12 +363,16 @@ Object.assign(self.cdpsession, {
     if (suggest) suggest();
     await refreshDownload(id);
   },
+  // Python may not have heard yet that a download ended: pausing or resuming it then is
+  // Electron's no-op, not Chromium's "Download must be in progress".
   downloadPause: async (id) => {
-    await chrome.downloads.pause(id);
+    const [item] = await chrome.downloads.search({ id });
+    if (item && item.state === "in_progress") await chrome.downloads.pause(id);
     await refreshDownload(id);
   },
   downloadResume: async (id) => {
-    await chrome.downloads.resume(id);
+    const [item] = await chrome.downloads.search({ id });
+    if (item && item.canResume) await chrome.downloads.resume(id);
     startPolling();
     await refreshDownload(id);
   },

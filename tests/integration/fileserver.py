@@ -9,6 +9,7 @@ import http.server
 import threading
 import time
 import urllib.parse
+from collections.abc import Callable
 from typing import Any
 
 import attrs
@@ -43,6 +44,9 @@ class FileServer:
         self.files: dict[str, File] = {}
         self.requests: list[Seen] = []
         self.redirects: dict[str, str] = {}
+        # Called before a path is served (a test changes how, between requests); False
+        # closes the connection unanswered.
+        self.on_request: dict[str, Callable[[], bool | None]] = {}
         server = self
 
         class Handler(http.server.BaseHTTPRequestHandler):
@@ -54,6 +58,9 @@ class FileServer:
             def do_GET(self) -> None:
                 path = urllib.parse.urlsplit(self.path).path
                 server.requests.append(Seen(path, {k.lower(): v for k, v in self.headers.items()}))
+                if path in server.on_request and server.on_request[path]() is False:
+                    self.close_connection = True  # no answer at all: a server gone
+                    return
                 if path in server.redirects:
                     self.send_response(302)
                     self.send_header("Location", server.redirects[path])
