@@ -248,6 +248,7 @@ class DownloadItem(EventEmitter):
         self._headers: dict[str, str] = {}  # of download_url, sent again by a restart
         self._claimed = ""  # the default save path it holds while it runs
         self._control = trio.Lock()  # pause, resume and cancel, in the order called
+        self._deciding = False  # will-download listeners run
 
     def __repr__(self) -> str:
         url = self._url_chain[-1] if self._url_chain else ""
@@ -885,7 +886,8 @@ class Downloads:
                 queue = self._queues.pop(key, None)
                 if queue is not None:
                     queue.close()
-                item._finish("interrupted")
+                if not item._deciding:  # else its will-download task ends it
+                    item._finish("interrupted")
                 self._pages.pop(id(host), None)
 
     def _claim_default_path(self, item: DownloadItem) -> None:
@@ -1002,6 +1004,7 @@ class Downloads:
         # by its extension, and would hold a "dangerous" one for a confirmation.
         name = f"item-{chrome_id}.part"
         decided = False
+        item._deciding = True
         try:
             event = Event()
             await self._session.emit_and_wait("will-download", event, item, web_contents)
@@ -1021,11 +1024,12 @@ class Downloads:
                 await self._call(host, worker.worker, "downloadName", chrome_id, name)
                 decided = True
         finally:
+            item._deciding = False
             if not decided:
                 # A listener failed or the app is closing: nothing is written.
+                item._finish("cancelled")
                 with trio.CancelScope(shield=True), trio.move_on_after(5):
                     await self._call(host, worker.worker, "downloadCancel", chrome_id)
-                item._finish("cancelled")
         async for update in receive:
             if update.get("kind") == "created":
                 # Chromium restarted the transfer (a dropped connection, no validator) and
@@ -1035,6 +1039,8 @@ class Downloads:
             await self._update(item, update.get("item") or {})
             if item._done.is_set():
                 break
+        if not item._done.is_set() and item._chrome_id == chrome_id:
+            item._finish("interrupted")  # the browser went away during will-download
 
     async def _resume_interrupted(self, item: DownloadItem) -> None:
         """Resume an interrupted Chromium download; start it over when Chromium will not.

@@ -29,6 +29,7 @@ class File:
     delay: float = 0.0  # seconds between chunks
     drop_after: int | None = None  # close the socket after this many body bytes
     auth: str | None = None  # required Authorization value, 401 otherwise
+    length: bool = True  # send Content-Length (else the body ends when the socket closes)
 
 
 @attrs.define
@@ -94,7 +95,11 @@ class FileServer:
                 if start:
                     end = len(spec.body) - 1
                     self.send_header("Content-Range", f"bytes {start}-{end}/{len(spec.body)}")
-                self.send_header("Content-Length", str(len(body)))
+                if spec.length:
+                    self.send_header("Content-Length", str(len(body)))
+                else:
+                    self.send_header("Connection", "close")
+                    self.close_connection = True
                 self.end_headers()
                 sent = 0
                 try:

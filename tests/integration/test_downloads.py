@@ -764,6 +764,8 @@ async def test_resumable_interruption_can_be_cancelled(
 
 
 async def test_redirect_chain(app: cdpsession.App, files: FileServer, tmp_path: Any) -> None:
+    # A page's navigation that redirects to an attachment: the page is known (its CDP
+    # event names the final URL) and the item has the whole chain.
     final = files.add("/final.bin", b"f" * 100, disposition="attachment")
     files.redirects["/start"] = final
     ses = _fresh(app)
@@ -776,6 +778,7 @@ async def test_redirect_chain(app: cdpsession.App, files: FileServer, tmp_path: 
     assert item.get_url_chain() == [files.url("/start"), final]
     assert item.get_url() == final
     assert item.get_filename() == "final.bin"
+    assert rec.items[0][1] is page
 
 
 async def test_download_from_a_popup_page(
@@ -901,6 +904,14 @@ async def test_cli_download_failure_exit_code(
     )
     assert bad.returncode == 2
     assert "is not 'Name: value'" in bad.stderr.decode()
+    refused = await trio.run_process(
+        [sys.executable, "-m", "cdpsession", "download", url, "--header", "Cookie: a=b"],
+        capture_stderr=True,
+        check=False,
+    )
+    assert refused.returncode == 2
+    assert refused.stderr.decode().startswith("cdpsession download: download_url with header")
+    assert "Traceback" not in refused.stderr.decode()
 
 
 async def test_killed_browser_ends_running_downloads_interrupted(
@@ -936,3 +947,236 @@ async def test_killed_browser_ends_running_downloads_interrupted(
         await ses.download_url(url)
         await _until(lambda: len(rec.items) >= 3)
         assert await _done(rec.items[2][0]) == "completed"
+
+
+async def test_two_downloads_of_one_name_get_two_files(
+    app: cdpsession.App, files: FileServer, tmp_path: Any
+) -> None:
+    a = files.add("/a", b"A" * 200_000, disposition='attachment; filename="same.bin"', delay=0.02)
+    b = files.add("/b", b"B" * 100_000, disposition='attachment; filename="same.bin"', delay=0.02)
+    ses = _fresh(app)
+    await ses.set_download_path(str(tmp_path))
+    rec = Recorder(ses)
+    with trio.fail_after(60):
+        await ses.download_url(a)
+        await ses.download_url(b)
+        await _until(lambda: len(rec.items) == 2)
+        for item, _wc in rec.items:
+            assert await _done(item) == "completed"
+    by_url = {item.get_url(): item.get_save_path() for item, _wc in rec.items}
+    assert sorted(by_url.values()) == [str(tmp_path / "same (1).bin"), str(tmp_path / "same.bin")]
+    assert (await trio.Path(by_url[a]).read_bytes()) == b"A" * 200_000
+    assert (await trio.Path(by_url[b]).read_bytes()) == b"B" * 100_000
+
+
+async def test_a_folder_as_save_path_is_interrupted_and_untouched(
+    app: cdpsession.App, files: FileServer, tmp_path: Any
+) -> None:
+    url = files.add("/f.bin", b"f" * 10, disposition="attachment")
+    folder = tmp_path / "a-folder"
+    folder.mkdir()
+    ses = _fresh(app)
+    rec = Recorder(ses, lambda _e, item: item.set_save_path(str(folder)))
+    with trio.fail_after(30):
+        await ses.download_url(url)
+        assert await _done(await rec.item()) == "interrupted"
+    assert list(folder.iterdir()) == []
+
+
+async def test_a_name_too_long_is_cut_keeping_its_extension(
+    app: cdpsession.App, files: FileServer, tmp_path: Any
+) -> None:
+    name = "A" * 400 + ".txt"
+    url = files.add("/long", b"long", disposition=f'attachment; filename="{name}"')
+    ses = _fresh(app)
+    await ses.set_download_path(str(tmp_path))
+    rec = Recorder(ses)
+    with trio.fail_after(30):
+        await ses.download_url(url)
+        item = await rec.item()
+        assert await _done(item) == "completed"
+    assert item.get_filename() == name
+    assert item.get_save_path() == str(tmp_path / ("A" * 251 + ".txt"))
+    assert (tmp_path / ("A" * 251 + ".txt")).read_bytes() == b"long"
+
+
+async def test_pause_then_resume_at_once_keeps_it_running(
+    app: cdpsession.App, files: FileServer, tmp_path: Any
+) -> None:
+    body = os.urandom(40 * 16384)
+    url = files.add("/pr.bin", body, chunk=16384, delay=0.03)
+    ses = _fresh(app)
+    rec = Recorder(ses, lambda _e, item: item.set_save_path(str(tmp_path / "pr.bin")))
+    with trio.fail_after(60):
+        await ses.download_url(url)
+        item = await rec.item()
+        await _until(lambda: item.get_received_bytes() != 0)
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(item.pause)
+            await trio.lowlevel.checkpoint()
+            nursery.start_soon(item.resume)
+        assert item.is_paused() is False
+        assert await _done(item) == "completed"
+    assert (tmp_path / "pr.bin").read_bytes() == body
+    # Electron: a paused download can resume; the getters agree as soon as pause() returns.
+    rec2 = Recorder(ses, lambda _e, item: item.set_save_path(str(tmp_path / "p2.bin")))
+    with trio.fail_after(60):
+        await ses.download_url(url)
+        second = await rec2.item()
+        await _until(lambda: second.get_received_bytes() != 0)
+        await second.pause()
+        assert (second.is_paused(), second.can_resume()) == (True, True)
+        await second.resume()
+        assert second.is_paused() is False
+        assert await _done(second) == "completed"
+
+
+async def test_download_url_takes_no_headers_from_an_earlier_page_view(
+    app: cdpsession.App, files: FileServer, tmp_path: Any
+) -> None:
+    old = files.add(
+        "/doc", b"v1", mime="text/html", etag='"v1"', disposition='inline; filename="old.html"'
+    )
+    files.redirects["/start"] = old
+    ses = _fresh(app)
+    rec = Recorder(ses, lambda _e, item: item.set_save_path(str(tmp_path / "doc")))
+    with trio.fail_after(30):
+        page = await ses.open_page(files.url("/start"))
+        files.add("/doc", b"v2-binary", etag='"v2"')
+        await ses.download_url(old)
+        item = await rec.item()
+        assert await _done(item) == "completed"
+    assert page.get_url() == old
+    assert (tmp_path / "doc").read_bytes() == b"v2-binary"
+    assert item.get_url_chain() == [old]
+    assert item.get_etag() == ""  # download_url's own responses are hidden from the helper
+    assert item.get_content_disposition() == ""
+    assert item.get_filename() == "doc"
+
+
+async def test_created_download_of_a_file_url_starts_over_intact(
+    app: cdpsession.App, tmp_path: Any
+) -> None:
+    source = tmp_path / "source.bin"
+    body = os.urandom(102_400)
+    source.write_bytes(body)
+    partial = tmp_path / "out.bin"
+    partial.write_bytes(body[:1000])
+    ses = _fresh(app)
+    rec = Recorder(ses)
+    with trio.fail_after(30):
+        ses.create_interrupted_download(
+            {
+                "path": str(partial),
+                "urlChain": [source.as_uri()],
+                "offset": 1000,
+                "length": 102_400,
+                "eTag": '"x"',
+            }
+        )
+        item = await rec.item()
+        await item.resume()
+        assert await _done(item) == "completed"
+    assert partial.read_bytes() == body
+    assert item.get_received_bytes() == item.get_total_bytes() == 102_400
+
+
+async def test_started_over_without_content_length_completes(
+    app: cdpsession.App, files: FileServer, tmp_path: Any
+) -> None:
+    body = os.urandom(50_000)
+    url = files.add("/nl.bin", body, etag='"new"', ranges=True, length=False)
+    partial = tmp_path / "nl.bin"
+    partial.write_bytes(b"\0" * 10_000)
+    ses = _fresh(app)
+    rec = Recorder(ses)
+    with trio.fail_after(30):
+        ses.create_interrupted_download(
+            {
+                "path": str(partial),
+                "urlChain": [url],
+                "offset": 10_000,
+                "length": 102_400,
+                "eTag": '"old"',
+            }
+        )
+        item = await rec.item()
+        await item.resume()
+        assert await _done(item) == "completed"
+    assert partial.read_bytes() == body
+    assert item.get_received_bytes() == item.get_total_bytes() == 50_000
+
+
+async def test_file_url_downloads_copy_and_refuse_a_fifo(
+    app: cdpsession.App, tmp_path: Any
+) -> None:
+    source = tmp_path / "big.bin"
+    body = os.urandom(3 * 1024 * 1024)
+    source.write_bytes(body)
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    ses = _fresh(app)
+    rec = Recorder(
+        ses, lambda _e, item: item.set_save_path(str(tmp_path / "out" / item.get_filename()))
+    )
+    with trio.fail_after(30):
+        await ses.download_url(source.as_uri())
+        copied = await rec.item()
+        assert await _done(copied) == "completed"
+        await ses.download_url(fifo.as_uri())  # a read of it would wait for a writer
+        await _until(lambda: len(rec.items) == 2)
+        assert await _done(rec.items[1][0]) == "interrupted"
+    assert (tmp_path / "out" / "big.bin").read_bytes() == body
+    assert copied.get_received_bytes() == copied.get_total_bytes() == len(body)
+    assert not (tmp_path / "out" / "pipe").exists()
+
+
+async def test_app_closes_while_a_listener_still_waits(
+    data_dir: str, files: FileServer, tmp_path: Any
+) -> None:
+    url = files.add("/w.bin", b"w" * 10, disposition="attachment")
+    started = trio.Event()
+    items: list[DownloadItem] = []
+
+    async def forever(_e: cdpsession.Event, item: DownloadItem, _wc: Any) -> None:
+        items.append(item)
+        started.set()
+        await trio.sleep_forever()
+
+    with trio.fail_after(30):
+        async with cdpsession.open_app(data_dir) as app:
+            ses = app.session.from_partition("waits")
+            await ses.set_download_path(str(tmp_path))
+            ses.on("will-download", forever)
+            await ses.download_url(url)
+            await started.wait()
+        # Leaving the block cancels the listener; the download never started writing.
+    assert items[0].get_state() == "cancelled"
+    assert list(tmp_path.iterdir()) == []
+
+
+async def test_browser_killed_during_will_download_ends_it_interrupted(
+    app: cdpsession.App, files: FileServer, tmp_path: Any
+) -> None:
+    url = files.add("/kw.bin", b"k" * 10, disposition="attachment")
+    ses = _fresh(app)
+    entered, leave = trio.Event(), trio.Event()
+
+    async def waits(_e: cdpsession.Event, item: DownloadItem, _wc: Any) -> None:
+        entered.set()
+        await leave.wait()
+        item.set_save_path(str(tmp_path / "kw.bin"))
+
+    ses.on("will-download", waits)
+    rec = Recorder(ses)
+    with trio.fail_after(30):
+        await ses.download_url(url)
+        await entered.wait()
+        assert ses._host is not None
+        os.kill(ses._host.browser.process.pid, signal.SIGKILL)
+        await _until(lambda: ses._host is None or not ses._host.alive)
+        leave.set()
+        item = await rec.item()
+        assert await _done(item) == "interrupted"
+    assert rec.events == [("done", "interrupted")]
+    assert not (tmp_path / "kw.bin").exists()

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from cdpsession import UnsupportedError
-from cdpsession._downloads import _uniquified, check_headers, generate_filename
+from cdpsession._downloads import _into_place, _uniquified, check_headers, generate_filename
 from cdpsession._host import write_download_prefs
 
 
@@ -38,6 +38,38 @@ def test_uniquified(tmp_path: Path) -> None:
     assert _uniquified(str(target)) == str(tmp_path / "r (1).txt")
     (tmp_path / "r (1).txt").write_text("2")
     assert _uniquified(str(target)) == str(tmp_path / "r (2).txt")
+    # A name another running download holds is taken too.
+    assert _uniquified(str(target), {str(tmp_path / "r (2).txt")}) == str(tmp_path / "r (3).txt")
+
+
+def test_uniquified_cuts_long_names(tmp_path: Path) -> None:
+    long = str(tmp_path / ("é" * 200 + ".txt"))  # 400 bytes of UTF-8
+    first = _uniquified(long)
+    assert first == str(tmp_path / ("é" * 125 + ".txt"))  # 250 + 4 bytes, whole characters
+    (tmp_path / os.path.basename(first)).write_text("x")
+    second = os.path.basename(_uniquified(long))
+    assert second == "é" * 123 + " (1).txt"
+    assert len(second.encode()) <= 255
+    odd = os.path.basename(_uniquified(str(tmp_path / ("a." + "b" * 300))))
+    assert odd == "a." + "b" * 253  # an "extension" this long is no extension
+
+
+def test_into_place_leaves_the_target_whole_on_failure(tmp_path: Path) -> None:
+    target = tmp_path / "kept.bin"
+    target.write_bytes(b"old")
+
+    def fail(tmp: str) -> None:
+        Path(tmp).write_bytes(b"half")
+        raise OSError(28, "No space left on device")
+
+    with pytest.raises(OSError, match="No space left"):
+        _into_place(str(target), fail)
+    assert target.read_bytes() == b"old"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["kept.bin"]
+    _into_place(str(target), lambda tmp: Path(tmp).write_bytes(b"new"))
+    assert target.read_bytes() == b"new"
+    with pytest.raises(IsADirectoryError):
+        _into_place(str(tmp_path), lambda tmp: None)
 
 
 def test_check_headers() -> None:
