@@ -217,6 +217,7 @@ class Host:
         # a cancelled start abandons the host, whose targets are then no longer set up.
         self.started = trio.Event()
         self.environ: dict[str, str] = {}  # the browser's environment (fixed at its start)
+        self._download_dir: str | None = None  # set by open_host
         self.fetch = FetchMux(self)
         self._close_hooks: list[Callable[[], Awaitable[None]]] = []
 
@@ -656,8 +657,8 @@ class Host:
 
     @property
     def download_dir(self) -> str:
-        """The profile's download folder (in the private folder): files being downloaded."""
-        return os.path.join(self.private_dir, DOWNLOADS_SUBDIR)
+        """The profile's download folder (private, on disk): files being downloaded."""
+        return self._download_dir or os.path.join(self.private_dir, DOWNLOADS_SUBDIR)
 
     # -- shutdown -------------------------------------------------------------------------
 
@@ -816,7 +817,15 @@ async def open_host(config: HostConfig) -> AsyncIterator[Host]:
     )
     lock: ProfileLock | None = None
     host: Host | None = None
+    # Files being downloaded stay off a RAM-backed private folder: a download may be
+    # larger than free RAM (and a rename on disk beats a copy from RAM at completion).
+    staging = os.path.join(root, DOWNLOADS_SUBDIR)
+    own_staging = False
     try:
+        on_disk = _temp_parent(None)
+        if os.path.dirname(root) != on_disk:
+            staging = tempfile.mkdtemp(prefix="cdpsession-dl-", dir=on_disk)
+            own_staging = True
         for sub in ("tmp", "xdg"):
             os.makedirs(os.path.join(root, sub), 0o700, exist_ok=True)
         if config.user_data_dir is None:
@@ -833,7 +842,7 @@ async def open_host(config: HostConfig) -> AsyncIterator[Host]:
                     f"the profile folder {user_data_dir!r} is in use by another Chromium "
                     f"(pid {holder}); one profile can be open in one browser process only"
                 )
-        write_download_prefs(user_data_dir, os.path.join(root, DOWNLOADS_SUBDIR))
+        write_download_prefs(user_data_dir, staging)
         argv = build_argv(
             config.executable,
             user_data_dir,
@@ -855,6 +864,7 @@ async def open_host(config: HostConfig) -> AsyncIterator[Host]:
             ):
                 host = Host(config, browser, conn, nursery, user_data_dir)
                 host.environ = env
+                host._download_dir = staging
                 nursery.start_soon(_watch_process, host)
                 try:
                     with trio.fail_after(config.launch_timeout):
@@ -893,5 +903,7 @@ async def open_host(config: HostConfig) -> AsyncIterator[Host]:
             lock.release()
         if host is None or not host.keep_root:
             shutil.rmtree(root, ignore_errors=True)
+        if own_staging:
+            shutil.rmtree(staging, ignore_errors=True)
         if host is not None:
             host.torn_down.set()

@@ -7,6 +7,7 @@ import itertools
 import os
 import signal
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -604,7 +605,8 @@ async def test_pause_resume_cancel_a_slow_download(
     with trio.fail_after(60):
         await ses.download_url(slow)
         item = await rec.item()
-        await _until(lambda: item.get_received_bytes() != 0)
+        await _until(lambda: item.get_current_bytes_per_second() > 0)  # two samples apart
+        assert item.get_percent_complete() == item.get_received_bytes() * 100 // len(body)
         await item.pause()
         assert item.is_paused() is True
         assert item.get_current_bytes_per_second() == 0
@@ -1180,3 +1182,23 @@ async def test_browser_killed_during_will_download_ends_it_interrupted(
         assert await _done(item) == "interrupted"
     assert rec.events == [("done", "interrupted")]
     assert not (tmp_path / "kw.bin").exists()
+
+
+async def test_in_memory_downloads_are_staged_on_disk_and_removed(
+    data_dir: str, files: FileServer, tmp_path: Any
+) -> None:
+    url = files.add("/s.bin", b"s" * 1000, disposition="attachment")
+    with trio.fail_after(30):
+        async with cdpsession.open_app(data_dir) as app:
+            ses = app.session.from_partition("staging")
+            rec = Recorder(ses, lambda _e, item: item.set_save_path(str(tmp_path / "s.bin")))
+            await ses.download_url(url)
+            assert await _done(await rec.item()) == "completed"
+            assert ses._host is not None
+            staging = ses._host.download_dir
+            if app._ram_dir != tempfile.gettempdir():  # /dev/shm is used
+                assert ses._host.private_dir.startswith(app._ram_dir)
+                assert not staging.startswith(app._ram_dir)
+                assert os.path.dirname(staging) == tempfile.gettempdir()
+    assert not await trio.Path(staging).exists()
+    assert (tmp_path / "s.bin").read_bytes() == b"s" * 1000
