@@ -71,6 +71,9 @@ class App(EventEmitter):
         # Background work and async listeners: cancelled when the app closes (a listener
         # awaiting for ever must not hold the app open).
         self._background_scopes: set[trio.CancelScope] = set()
+        # Save paths running downloads hold without a save path of their own: two downloads
+        # of one name, in any sessions, get two files.
+        self._download_paths: set[str] = set()
         self._closed = False
         self._failed = False
         self._hints: dict[str, Any] | None = None

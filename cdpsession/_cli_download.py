@@ -120,7 +120,7 @@ def main(args: Any) -> int:
     except (ValueError, TypeError, UnsupportedError) as exc:
         print(f"cdpsession download: {exc}", file=sys.stderr)
         return 2
-    except CDPSessionError as exc:
+    except (CDPSessionError, OSError) as exc:  # OSError: the data or target folder
         print(f"cdpsession download: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:

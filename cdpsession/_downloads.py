@@ -36,6 +36,7 @@ import time
 import urllib.parse
 import urllib.request
 from collections import deque
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 import attrs
@@ -535,10 +536,21 @@ class _Transfer:
     A ``create_interrupted_download`` item, a ``file:`` URL or a handled scheme.
     """
 
-    def __init__(self, downloads: Downloads, item: DownloadItem, partial: str, offset: int) -> None:
+    def __init__(
+        self,
+        downloads: Downloads,
+        item: DownloadItem,
+        partial: str,
+        offset: int,
+        *,
+        staged: str = "",
+    ) -> None:
         self._downloads = downloads
         self._item = item
         self.partial = partial
+        # A name in the running browser's download folder, for a transfer that always
+        # starts over (a Chromium download taken over): the partial file is there.
+        self.staged = staged
         self.offset = offset
         self.id = ""  # of the running request: each attempt has its own
         self._host: Host | None = None
@@ -547,6 +559,9 @@ class _Transfer:
         # The last attempt ended on a network error that a Range request can continue.
         self._resumable = False
         self.send: trio.MemorySendChannel[dict[str, Any]] | None = None
+        # Asked for by pause(), kept until the transfer runs (and while it copies a file).
+        self.paused = False
+        self._unpaused = trio.Event()
         # What a file: URL or a handled scheme gave (read before will-download, or at
         # resume() of a created download): written at start, never a Range request.
         self.whole: _Whole | None = None
@@ -557,7 +572,7 @@ class _Transfer:
             return
         self._running = True
         item._state = "progressing"
-        item._paused = False
+        item._paused = self.paused  # pause() in will-download holds it from the start
         item.emit("updated", Event(), "progressing")
         item._downloads._session._app._spawn(self._run)
 
@@ -571,14 +586,16 @@ class _Transfer:
                 await self._write_whole(self.whole)
             else:
                 await self._range_request()
-        except trio.Cancelled:
-            item._finish("interrupted")  # the app is closing
-            raise
-        except BrowserClosedError:
+        except BaseException as exc:
             item._finish("interrupted")
-        except OSError as exc:
-            log.warning("download %s: %s", item._url_chain[-1], exc)
-            item._finish("interrupted")
+            # The browser going away or a file error ends the item; the app closing (a
+            # Cancelled, maybe in a group from a nursery inside) or a bug goes on up.
+            leaves = list(_leaves(exc))
+            if not all(isinstance(e, BrowserClosedError | OSError) for e in leaves):
+                raise
+            for error in leaves:
+                if isinstance(error, OSError):
+                    log.warning("download %s: %s", url, error)
         finally:
             self._running = False
         if self._resumable and not item._done.is_set():
@@ -593,18 +610,46 @@ class _Transfer:
         if item._cancel_asked:
             item._finish("cancelled")
             return
-        source, body = whole.source, whole.body or b""
-        if source is not None:
-            await trio.to_thread.run_sync(
-                _into_place, item._save_path, lambda tmp: shutil.copyfile(source, tmp)
-            )
-            size = (await trio.Path(item._save_path).stat()).st_size
+        if whole.source is not None:
+            if not await self._copy(whole.source, item._save_path):
+                item._finish("cancelled")
+                return
         else:
+            body = whole.body or b""
             await _write_file(item._save_path, body)
-            size = len(body)
-        item._progress(size, emit=False)
-        item._total = size
+            item._progress(len(body), emit=False)
+        item._total = item._received
         item._finish("completed")
+
+    async def _copy(self, source: str, target: str) -> bool:
+        """Copy a local file to ``target`` by chunks, as a download (progress, pause, cancel).
+
+        Returns False when cancelled (nothing is left at ``target``).
+        """
+        item = self._item
+        item._received = 0  # a whole copy: a created download's offset does not count
+        tmp = await trio.to_thread.run_sync(_temp_beside, target)
+        try:
+            async with (
+                await trio.open_file(source, "rb") as src,
+                await trio.open_file(tmp, "wb") as out,
+            ):
+                while chunk := await src.read(1 << 20):
+                    while self.paused and not item._cancel_asked:
+                        await self._unpaused.wait()
+                    if item._cancel_asked:
+                        break
+                    await out.write(chunk)
+                    item._progress(item._received + len(chunk))
+            if item._cancel_asked:
+                await trio.Path(tmp).unlink()
+                return False
+            await trio.Path(tmp).replace(target)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.remove(tmp)  # also when cancelled: no await here
+            raise
+        return True
 
     async def _range_request(self) -> None:
         item = self._item
@@ -615,7 +660,8 @@ class _Transfer:
         self.send = send
         self._resumable = False
         ext = await host.extension_binding(_TRANSFER_BINDING, downloads._on_transfer)
-        self._host, self._worker = host, ext.worker
+        if self.staged:
+            self.partial = os.path.join(host.download_dir, self.staged)
         self.id = f"t{next(_tokens)}"
         downloads._transfers[self.id] = self
         offset = self.offset
@@ -629,13 +675,21 @@ class _Transfer:
             headers.update({"Range": f"bytes={offset}-", "If-Range": validator})
         else:
             offset = 0
-        spec = {"id": self.id, "url": item._url_chain[-1], "headers": headers}
+        paused = self.paused
+        spec = {"id": self.id, "url": item._url_chain[-1], "headers": headers, "paused": paused}
         try:
             await host.call(
                 "Runtime.evaluate",
                 {"expression": f"self.cdpsession.transferStart({json.dumps(spec)})"},
                 ext.worker.session_id,
             )
+            # pause() and cancel() reach the worker from now on; what they asked for
+            # meanwhile is sent now.
+            self._host, self._worker = host, ext.worker
+            if self.paused != paused:
+                await self._call("transferPause", self.id, self.paused)
+            if item._cancel_asked:
+                await self.cancel_request()
             async with trio.open_nursery() as nursery:
                 # The worker or the browser going away ends the messages.
                 nursery.start_soon(_close_when_gone, ext.worker, host, send)
@@ -680,6 +734,11 @@ class _Transfer:
                     if out is not None:
                         out.close()
                         out = None
+                    if item._cancel_asked:  # asked before the end arrived
+                        with contextlib.suppress(OSError):
+                            os.remove(self.partial)
+                        item._finish("cancelled")
+                        return
                     if item._total and item._received != item._total:
                         item._finish("interrupted")
                         return
@@ -693,7 +752,7 @@ class _Transfer:
                         with contextlib.suppress(OSError):
                             os.remove(self.partial)
                         item._finish("cancelled")
-                    elif item._etag or item._last_modified:
+                    elif item._etag or item._last_modified or self.staged:
                         self.offset = item._received
                         self._resumable = True
                     else:
@@ -704,10 +763,16 @@ class _Transfer:
                 out.close()
 
     async def pause(self, paused: bool) -> None:
+        self.paused = paused
+        if paused:
+            self._unpaused = trio.Event()
+        else:
+            self._unpaused.set()
         await self._call("transferPause", self.id, paused)
 
     async def cancel(self) -> None:
         item = self._item
+        self._unpaused.set()  # a paused copy sees the cancel
         if not self._running:
             if self.partial:
                 with contextlib.suppress(OSError):
@@ -742,9 +807,29 @@ async def _close_when_gone(
     send.close()
 
 
+def _leaves(exc: BaseException) -> Iterator[BaseException]:
+    """The exceptions in ``exc``, groups flattened."""
+    if isinstance(exc, BaseExceptionGroup):
+        for inner in exc.exceptions:
+            yield from _leaves(inner)
+    else:
+        yield exc
+
+
 def _range_start(headers: dict[str, str]) -> int | None:
     match = re.match(r"\s*bytes\s+(\d+)-", headers.get("content-range", ""))
     return int(match.group(1)) if match else None
+
+
+def _temp_beside(target: str) -> str:
+    """A new empty file beside ``target`` (a save path, which must not be a folder)."""
+    folder = os.path.dirname(target)
+    os.makedirs(folder, exist_ok=True)
+    if os.path.isdir(target):
+        raise IsADirectoryError(errno.EISDIR, "the save path is a folder", target)
+    fd, tmp = tempfile.mkstemp(prefix=".cdpsession-", suffix=".part", dir=folder)
+    os.close(fd)
+    return tmp
 
 
 def _into_place(target: str, fill: Any) -> None:
@@ -752,12 +837,7 @@ def _into_place(target: str, fill: Any) -> None:
 
     The save path never holds a partly written file, and a folder is never written into.
     """
-    folder = os.path.dirname(target)
-    os.makedirs(folder, exist_ok=True)
-    if os.path.isdir(target):
-        raise IsADirectoryError(errno.EISDIR, "the save path is a folder", target)
-    fd, tmp = tempfile.mkstemp(prefix=".cdpsession-", suffix=".part", dir=folder)
-    os.close(fd)
+    tmp = _temp_beside(target)
     try:
         fill(tmp)
         os.replace(tmp, target)
@@ -806,8 +886,6 @@ class Downloads:
         self._applied: tuple[Host, Target] | None = None
         self._lock = trio.Lock()
         self._transfers: dict[str, _Transfer] = {}
-        # Default save paths of running downloads: two of one name get two files.
-        self._taken: set[str] = set()
 
     # -- the default folder -----------------------------------------------------------------
 
@@ -889,6 +967,11 @@ class Downloads:
                 if not item._deciding:  # else its will-download task ends it
                     item._finish("interrupted")
                 self._pages.pop(id(host), None)
+
+    @property
+    def _taken(self) -> set[str]:
+        """Default save paths of running downloads, app-wide (sessions may share a folder)."""
+        return self._session._app._download_paths
 
     def _claim_default_path(self, item: DownloadItem) -> None:
         """No save path was set: the download folder, under a name no other download holds."""
@@ -999,7 +1082,11 @@ class Downloads:
         item._headers = sent
         item._received = max(0, int(info.get("bytesReceived") or 0))
         self._items[(id(host), chrome_id)] = item
-        worker = await host.helper_extension()
+        try:
+            worker = await host.helper_extension()
+        except BrowserClosedError:
+            item._finish("interrupted")  # the browser went away before will-download
+            return
         # A neutral name in the profile's download folder: Chromium judges a file's danger
         # by its extension, and would hold a "dangerous" one for a confirmation.
         name = f"item-{chrome_id}.part"
@@ -1062,11 +1149,14 @@ class Downloads:
             return
         self._forget(item)  # Chromium's reports of the old download no longer count
         item._chrome_id = None
-        worker = await host.helper_extension()
+        try:
+            worker = await host.helper_extension()
+        except BrowserClosedError:
+            item._finish("interrupted")
+            return
         await self._call(host, worker.worker, "downloadCancel", chrome_id)
         await self._call(host, worker.worker, "downloadErase", chrome_id)
-        partial = os.path.join(host.download_dir, f"item-{chrome_id}.restart")
-        item._driver = _Transfer(self, item, partial, 0)
+        item._driver = _Transfer(self, item, "", 0, staged=f"item-{chrome_id}.restart")
         await item._driver.start()
 
     async def _drop_interrupted(self, item: DownloadItem) -> None:

@@ -563,6 +563,9 @@ class Host:
     async def _load_extension(self) -> HelperExtension:
         # A temp copy: Chromium may write into an unpacked extension's folder, and the
         # installed package can be read-only.
+        if not self.alive:
+            # Its private folder is (being) removed: a copy made now would outlive it.
+            raise BrowserClosedError("the browser went away")
         path = os.path.join(self.private_dir, "helper-extension")
         if not await trio.Path(path).is_dir():
             await trio.to_thread.run_sync(shutil.copytree, HELPER_EXTENSION_DIR, path)

@@ -286,7 +286,7 @@ const transfers = new Map();
 
 async function runTransfer(spec) {
   const controller = new AbortController();
-  const transfer = { paused: false, wake: null, controller };
+  const transfer = { paused: Boolean(spec.paused), wake: null, controller };
   transfers.set(spec.id, transfer);
   const post = (message) => self.cdpsessionTransfer(JSON.stringify({ id: spec.id, ...message }));
   try {
@@ -317,6 +317,19 @@ async function runTransfer(spec) {
   } finally {
     transfers.delete(spec.id);
   }
+}
+
+// Pause or resume a download unless it has ended meanwhile: Python may not have heard
+// yet, and Electron's pause() or resume() of a finished item does nothing.
+async function settled(id, allowed, act) {
+  const [item] = await chrome.downloads.search({ id });
+  try {
+    if (item && allowed(item)) await act();
+  } catch (error) {
+    const [now] = await chrome.downloads.search({ id });
+    if (now && allowed(now)) throw error; // it still could: a real failure
+  }
+  await refreshDownload(id);
 }
 
 Object.assign(self.cdpsession, {
@@ -366,15 +379,11 @@ Object.assign(self.cdpsession, {
   // Python may not have heard yet that a download ended: pausing or resuming it then is
   // Electron's no-op, not Chromium's "Download must be in progress".
   downloadPause: async (id) => {
-    const [item] = await chrome.downloads.search({ id });
-    if (item && item.state === "in_progress") await chrome.downloads.pause(id);
-    await refreshDownload(id);
+    await settled(id, (item) => item.state === "in_progress", () => chrome.downloads.pause(id));
   },
   downloadResume: async (id) => {
-    const [item] = await chrome.downloads.search({ id });
-    if (item && item.canResume) await chrome.downloads.resume(id);
+    await settled(id, (item) => item.canResume, () => chrome.downloads.resume(id));
     startPolling();
-    await refreshDownload(id);
   },
   downloadCancelRunning: async () => {
     const running = await chrome.downloads.search({ state: "in_progress" });

@@ -919,6 +919,14 @@ async def test_cli_download_failure_exit_code(
     assert refused.returncode == 2
     assert refused.stderr.decode().startswith("cdpsession download: download_url with header")
     assert "Traceback" not in refused.stderr.decode()
+    unusable = await trio.run_process(
+        [sys.executable, "-m", "cdpsession", "download", url, "--user-data-dir", "/dev/null/x"],
+        capture_stderr=True,
+        check=False,
+    )
+    assert unusable.returncode == 1
+    assert unusable.stderr.decode().startswith("cdpsession download: ")
+    assert "Traceback" not in unusable.stderr.decode()
 
 
 async def test_killed_browser_ends_running_downloads_interrupted(
@@ -1207,3 +1215,128 @@ async def test_in_memory_downloads_are_staged_on_disk_and_removed(
                 assert os.path.dirname(staging) == tempfile.gettempdir()
     assert not await trio.Path(staging).exists()
     assert (tmp_path / "s.bin").read_bytes() == b"s" * 1000
+
+
+async def test_created_download_pause_or_cancel_right_after_resume(
+    app: cdpsession.App, files: FileServer, tmp_path: Any
+) -> None:
+    body = os.urandom(400_000)
+    url = files.add("/pc.bin", body, etag='"pc"', ranges=True, chunk=16384, delay=0.02)
+    ses = _fresh(app)
+    rec = Recorder(ses)
+    options = {"urlChain": [url], "offset": 0, "length": 400_000, "eTag": '"pc"'}
+    with trio.fail_after(60):
+        ses.create_interrupted_download({**options, "path": str(tmp_path / "c.bin")})
+        cancelled = await rec.item()
+        await cancelled.resume()
+        await cancelled.cancel()  # before the transfer reached the helper's worker
+        assert await _done(cancelled) == "cancelled"
+        ses.create_interrupted_download({**options, "path": str(tmp_path / "p.bin")})
+        await _until(lambda: len(rec.items) == 2)
+        paused = rec.items[1][0]
+        await paused.resume()
+        await paused.pause()
+        await trio.sleep(0.5)
+        assert paused.is_paused() is True
+        assert paused.get_state() == "progressing"
+        held = paused.get_received_bytes()
+        await trio.sleep(0.5)
+        assert paused.get_received_bytes() == held < 400_000
+        await paused.resume()
+        assert await _done(paused) == "completed"
+    assert not (tmp_path / "c.bin").exists()
+    assert (tmp_path / "p.bin").read_bytes() == body
+
+
+async def test_file_url_copy_pauses_and_cancels(app: cdpsession.App, tmp_path: Any) -> None:
+    source = tmp_path / "src.bin"
+    source.write_bytes(os.urandom(4 * 1024 * 1024))
+    ses = _fresh(app)
+
+    async def hold(_e: cdpsession.Event, item: DownloadItem, _wc: Any) -> None:
+        item.set_save_path(str(tmp_path / "out" / "copy.bin"))
+        await item.pause()
+
+    ses.on("will-download", hold)
+    rec = Recorder(ses)
+    with trio.fail_after(30):
+        await ses.download_url(source.as_uri())
+        item = await rec.item()
+        await trio.sleep(0.5)
+        assert (item.is_paused(), item.get_received_bytes(), item.get_state()) == (
+            True,
+            0,
+            "progressing",
+        )
+        await item.cancel()
+        assert await _done(item) == "cancelled"
+        await ses.download_url(source.as_uri())
+        await _until(lambda: len(rec.items) == 2)
+        second = rec.items[1][0]
+        await trio.sleep(0.2)
+        await second.resume()
+        assert await _done(second) == "completed"
+    assert (tmp_path / "out" / "copy.bin").read_bytes() == source.read_bytes()
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["copy.bin"]
+
+
+async def test_closing_the_app_ends_a_python_driven_transfer_interrupted(
+    data_dir: str, files: FileServer, tmp_path: Any
+) -> None:
+    url = files.add("/cl.bin", os.urandom(64 * 16384), etag='"cl"', chunk=16384, delay=0.05)
+    events: list[str] = []
+    with trio.fail_after(30):
+        async with cdpsession.open_app(data_dir) as app:
+            ses = app.session.from_partition("closing")
+            ses.create_interrupted_download(
+                {"path": str(tmp_path / "cl.bin"), "urlChain": [url], "length": 64 * 16384}
+            )
+            (_event, item, _wc) = await ses.wait_for("will-download")
+            item.on("done", lambda _e, state: events.append(state))
+            await item.resume()
+            await _until(lambda: item.get_received_bytes() > 0)
+    assert events == ["interrupted"]
+    assert item.get_state() == "interrupted"
+
+
+async def test_a_restart_cut_short_can_be_resumed_again(
+    app: cdpsession.App, files: FileServer, tmp_path: Any
+) -> None:
+    body = os.urandom(400_000)
+    server = _flaky(files, "/k.bin", body, "empty")
+    ses = _fresh(app)
+    rec = Recorder(ses, lambda _e, item: item.set_save_path(str(tmp_path / "k.bin")))
+    with trio.fail_after(60):
+        await ses.download_url(files.url("/k.bin"))
+        item = await rec.item()
+        await _until(lambda: rec.events.count(("updated", "interrupted")) == 1)
+        server["requests"] = 1  # the fresh request cdpsession makes drops after 100,000 too
+        files.files["/k.bin"].drop_after = 100_000
+        await item.resume()
+        await _until(lambda: rec.events.count(("updated", "interrupted")) == 2)
+        assert item.can_resume() is True
+        server["up"] = True
+        await item.resume()
+        assert await _done(item) == "completed"
+    assert (tmp_path / "k.bin").read_bytes() == body
+    assert [e for e in rec.events if e[0] == "done"] == [("done", "completed")]
+    await _staging_empties(ses)
+
+
+async def test_two_sessions_saving_one_name_into_one_folder(
+    app: cdpsession.App, files: FileServer, tmp_path: Any
+) -> None:
+    a = files.add("/a2", b"A" * 200_000, disposition='attachment; filename="one.bin"', delay=0.02)
+    b = files.add("/b2", b"B" * 100_000, disposition='attachment; filename="one.bin"', delay=0.02)
+    first, second = _fresh(app), _fresh(app)
+    recs = []
+    for ses in (first, second):
+        await ses.set_download_path(str(tmp_path))
+        recs.append(Recorder(ses))
+    with trio.fail_after(60):
+        await first.download_url(a)
+        await second.download_url(b)
+        for rec in recs:
+            assert await _done(await rec.item()) == "completed"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["one (1).bin", "one.bin"]
+    assert sorted(len(p.read_bytes()) for p in tmp_path.iterdir()) == [100_000, 200_000]
