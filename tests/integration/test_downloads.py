@@ -71,6 +71,15 @@ async def _until(done: Any) -> None:
         await trio.sleep(0.01)
 
 
+async def _resumed(ses: cdpsession.Session, **options: Any) -> DownloadItem:
+    """``create_interrupted_download(options)``, then ``resume()`` of its item."""
+    async with ses.expect_event("will-download") as info:
+        ses.create_interrupted_download(options)
+    (_event, item, _wc) = await info.value
+    await item.resume()
+    return item  # type: ignore[no-any-return]
+
+
 async def _staging_empties(ses: cdpsession.Session) -> None:
     """Chromium removes a cancelled download's partial file soon after it reports it."""
     host = ses._host
@@ -511,29 +520,24 @@ async def test_created_download_interrupted_again_resumes_again(
     assert [e for e in rec.events if e[0] == "done"] == [("done", "completed")]
 
 
+@pytest.mark.parametrize("length", [True, False], ids=["content-length", "until-close"])
 async def test_b52_changed_validator_starts_over(
-    app: cdpsession.App, files: FileServer, tmp_path: Any
+    app: cdpsession.App, files: FileServer, tmp_path: Any, length: bool
 ) -> None:
+    # The new file's size is the new response's (none without Content-Length), never the
+    # stale length the created download was given.
     body = os.urandom(50_000)
-    url = files.add("/v.bin", body, etag='"v2"', ranges=True)
+    url = files.add("/v.bin", body, etag='"v2"', ranges=True, length=length)
     partial = tmp_path / "v.bin"
     partial.write_bytes(b"\0" * 10_000)  # bytes of an older version
     ses = _fresh(app)
-    rec = Recorder(ses)
     with trio.fail_after(60):
-        ses.create_interrupted_download(
-            {
-                "path": str(partial),
-                "urlChain": [url],
-                "offset": 10_000,
-                "length": 50_000,
-                "eTag": '"v1"',
-            }
+        item = await _resumed(
+            ses, path=str(partial), urlChain=[url], offset=10_000, length=102_400, eTag='"v1"'
         )
-        item = await rec.item()
-        await item.resume()
         assert await _done(item) == "completed"
     assert partial.read_bytes() == body
+    assert item.get_received_bytes() == item.get_total_bytes() == 50_000
 
 
 async def test_b53_no_save_path_goes_to_download_path(
@@ -697,58 +701,47 @@ def _flaky(files: FileServer, path: str, body: bytes, then: str, **how: Any) -> 
     return server
 
 
-async def test_resumable_interruption_continues_with_range(
-    app: cdpsession.App, files: FileServer, tmp_path: Any
+@pytest.mark.parametrize(
+    ("then", "sent"),
+    [
+        # Chromium's retries end on connections closed unanswered: its resume() continues
+        # with a Range request, download_url's headers included.
+        ("gone", [("bytes=100000-", '"r1"', "t1")]),
+        # They end on bodies cut short: Chromium's resume() then sends nothing, and
+        # cdpsession asks for the whole file again, download_url's headers included.
+        ("empty", [(None, None, "t1")]),
+    ],
+)
+async def test_resumable_interruption_is_resumed(
+    app: cdpsession.App,
+    files: FileServer,
+    tmp_path: Any,
+    then: str,
+    sent: list[tuple[str | None, ...]],
 ) -> None:
     body = os.urandom(400_000)
-    server = _flaky(files, "/r.bin", body, "gone", etag='"r1"', ranges=True)
+    server = _flaky(files, "/r.bin", body, then, etag='"r1"', ranges=True)
     ses = _fresh(app)
     rec = Recorder(ses, lambda _e, item: item.set_save_path(str(tmp_path / "r.bin")))
     with trio.fail_after(60):
-        await ses.download_url(files.url("/r.bin"))
+        await ses.download_url(files.url("/r.bin"), {"headers": {"X-Token": "t1"}})
         item = await rec.item()
         await _until(lambda: ("updated", "interrupted") in rec.events)
         assert item.can_resume() is True
         assert item.get_state() == "interrupted"
-        assert item.get_received_bytes() == 100_000
+        if then == "gone":
+            assert item.get_received_bytes() == 100_000
         server["up"] = True
         tries = len(files.seen("/r.bin"))
         await item.resume()
         assert await _done(item) == "completed"
     after = files.seen("/r.bin")[tries:]
-    assert [(s.headers.get("range"), s.headers.get("if-range")) for s in after] == [
-        ("bytes=100000-", '"r1"')
-    ]
+    keys = ("range", "if-range", "x-token")
+    assert [tuple(s.headers.get(k) for k in keys) for s in after] == sent
     assert (tmp_path / "r.bin").read_bytes() == body
     assert item.get_received_bytes() == item.get_total_bytes() == 400_000
     assert [e for e in rec.events if e[0] == "done"] == [("done", "completed")]
     assert len(rec.items) == 1  # the same item, no second will-download
-
-
-async def test_resume_starts_over_when_chromium_will_not(
-    app: cdpsession.App, files: FileServer, tmp_path: Any
-) -> None:
-    body = os.urandom(400_000)
-    server = _flaky(files, "/m.bin", body, "empty", etag='"m1"', ranges=True)
-    ses = _fresh(app)
-    rec = Recorder(ses, lambda _e, item: item.set_save_path(str(tmp_path / "m.bin")))
-    with trio.fail_after(60):
-        await ses.download_url(files.url("/m.bin"), {"headers": {"X-Token": "t1"}})
-        item = await rec.item()
-        await _until(lambda: ("updated", "interrupted") in rec.events)
-        assert item.can_resume() is True
-        server["up"] = True
-        tries = len(files.seen("/m.bin"))
-        await item.resume()
-        assert await _done(item) == "completed"
-    # Chromium's own retries (Range requests) ended on a body cut short; its resume()
-    # then sends nothing, so cdpsession asks for the whole file again, headers included.
-    after = files.seen("/m.bin")[tries:]
-    assert [(s.headers.get("range"), s.headers.get("x-token")) for s in after] == [(None, "t1")]
-    assert (tmp_path / "m.bin").read_bytes() == body
-    assert item.get_received_bytes() == item.get_total_bytes() == 400_000
-    assert [e for e in rec.events if e[0] == "done"] == [("done", "completed")]
-    assert len(rec.items) == 1
     await _staging_empties(ses)
 
 
@@ -904,29 +897,20 @@ async def test_cli_download_failure_exit_code(
         )
     assert done.returncode == 1
     assert "download interrupted" in done.stderr.decode()
-    bad = await trio.run_process(
-        [sys.executable, "-m", "cdpsession", "download", url, "--header", "no-colon"],
-        capture_stderr=True,
-        check=False,
-    )
-    assert bad.returncode == 2
-    assert "is not 'Name: value'" in bad.stderr.decode()
-    refused = await trio.run_process(
-        [sys.executable, "-m", "cdpsession", "download", url, "--header", "Cookie: a=b"],
-        capture_stderr=True,
-        check=False,
-    )
-    assert refused.returncode == 2
-    assert refused.stderr.decode().startswith("cdpsession download: download_url with header")
-    assert "Traceback" not in refused.stderr.decode()
-    unusable = await trio.run_process(
-        [sys.executable, "-m", "cdpsession", "download", url, "--user-data-dir", "/dev/null/x"],
-        capture_stderr=True,
-        check=False,
-    )
-    assert unusable.returncode == 1
-    assert unusable.stderr.decode().startswith("cdpsession download: ")
-    assert "Traceback" not in unusable.stderr.decode()
+    # Bad arguments and an unusable data folder: one line, no traceback.
+    for extra, code, start in [
+        (["--header", "no-colon"], 2, "cdpsession download: --header 'no-colon' is not"),
+        (["--header", "Cookie: a=b"], 2, "cdpsession download: download_url with header"),
+        (["--user-data-dir", "/dev/null/x"], 1, "cdpsession download: "),
+    ]:
+        bad = await trio.run_process(
+            [sys.executable, "-m", "cdpsession", "download", url, *extra],
+            capture_stderr=True,
+            check=False,
+        )
+        assert bad.returncode == code
+        assert bad.stderr.decode().startswith(start)
+        assert "Traceback" not in bad.stderr.decode()
 
 
 async def test_killed_browser_ends_running_downloads_interrupted(
@@ -1078,48 +1062,18 @@ async def test_created_download_of_a_file_url_starts_over_intact(
     partial = tmp_path / "out.bin"
     partial.write_bytes(body[:1000])
     ses = _fresh(app)
-    rec = Recorder(ses)
     with trio.fail_after(30):
-        ses.create_interrupted_download(
-            {
-                "path": str(partial),
-                "urlChain": [source.as_uri()],
-                "offset": 1000,
-                "length": 102_400,
-                "eTag": '"x"',
-            }
+        item = await _resumed(
+            ses,
+            path=str(partial),
+            urlChain=[source.as_uri()],
+            offset=1000,
+            length=102_400,
+            eTag='"x"',
         )
-        item = await rec.item()
-        await item.resume()
         assert await _done(item) == "completed"
     assert partial.read_bytes() == body
     assert item.get_received_bytes() == item.get_total_bytes() == 102_400
-
-
-async def test_started_over_without_content_length_completes(
-    app: cdpsession.App, files: FileServer, tmp_path: Any
-) -> None:
-    body = os.urandom(50_000)
-    url = files.add("/nl.bin", body, etag='"new"', ranges=True, length=False)
-    partial = tmp_path / "nl.bin"
-    partial.write_bytes(b"\0" * 10_000)
-    ses = _fresh(app)
-    rec = Recorder(ses)
-    with trio.fail_after(30):
-        ses.create_interrupted_download(
-            {
-                "path": str(partial),
-                "urlChain": [url],
-                "offset": 10_000,
-                "length": 102_400,
-                "eTag": '"old"',
-            }
-        )
-        item = await rec.item()
-        await item.resume()
-        assert await _done(item) == "completed"
-    assert partial.read_bytes() == body
-    assert item.get_received_bytes() == item.get_total_bytes() == 50_000
 
 
 async def test_file_url_downloads_copy_and_refuse_a_fifo(
