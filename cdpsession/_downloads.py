@@ -1167,10 +1167,11 @@ class Downloads:
         host, chrome_id = item._host, item._chrome_id
         self._forget(item)
         item._chrome_id = None
-        if host is not None and chrome_id is not None and host.alive:
-            worker = await host.helper_extension()
-            await self._call(host, worker.worker, "downloadErase", chrome_id)
         item._finish("cancelled")
+        if host is not None and chrome_id is not None and host.alive:
+            with contextlib.suppress(BrowserClosedError):  # then nothing is left to erase
+                worker = await host.helper_extension()
+                await self._call(host, worker.worker, "downloadErase", chrome_id)
 
     async def _call(self, host: Host, worker: Target, name: str, *args: Any) -> None:
         expression = f"self.cdpsession.{name}({', '.join(json.dumps(a) for a in args)})"
