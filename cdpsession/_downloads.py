@@ -30,13 +30,11 @@ import mimetypes
 import os
 import re
 import shutil
-import stat
 import tempfile
 import time
 import urllib.parse
 import urllib.request
 from collections import deque
-from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 import attrs
@@ -45,7 +43,8 @@ import trio
 from ._errors import BrowserClosedError, CDPSessionError, TargetClosedError, UnsupportedError
 from ._events import Event, EventEmitter
 from ._fetch import is_header_name, is_header_value
-from ._net_fetch import forbidden_header
+from ._groups import leaves_of
+from ._net_fetch import forbidden_header, local_file
 from ._net_internals import NetworkError
 from ._options import check_options
 
@@ -590,7 +589,7 @@ class _Transfer:
             item._finish("interrupted")
             # The browser going away or a file error ends the item; the app closing (a
             # Cancelled, maybe in a group from a nursery inside) or a bug goes on up.
-            leaves = list(_leaves(exc))
+            leaves = list(leaves_of(exc))
             if not all(isinstance(e, BrowserClosedError | OSError) for e in leaves):
                 raise
             for error in leaves:
@@ -805,15 +804,6 @@ async def _close_when_gone(
         nursery.start_soon(wait, worker.gone)
         nursery.start_soon(wait, host.gone)
     send.close()
-
-
-def _leaves(exc: BaseException) -> Iterator[BaseException]:
-    """The exceptions in ``exc``, groups flattened."""
-    if isinstance(exc, BaseExceptionGroup):
-        for inner in exc.exceptions:
-            yield from _leaves(inner)
-    else:
-        yield exc
 
 
 def _range_start(headers: dict[str, str]) -> int | None:
@@ -1289,17 +1279,12 @@ class Downloads:
         whole = _Whole()
         handled = self._session._protocol._entry("file") is not None
         if url.split(":", 1)[0].lower() == "file" and not handled:
-            path = urllib.request.url2pathname(urllib.parse.urlsplit(url).path)
             try:
-                info = await trio.Path(path).stat()
-            except OSError as exc:
-                whole.error = f"{url}: {exc.strerror}"
+                whole.source, whole.size = await local_file(url)
+            except NetworkError as exc:
+                whole.error = str(exc)
                 return whole
-            if not stat.S_ISREG(info.st_mode):
-                whole.error = f"{url}: not a regular file"  # a FIFO would never end
-                return whole
-            whole.source, whole.size = path, info.st_size
-            whole.mime = mimetypes.guess_type(path)[0] or ""
+            whole.mime = mimetypes.guess_type(whole.source)[0] or ""
             return whole
         try:
             response = await self._session.fetch(url, {"headers": headers})

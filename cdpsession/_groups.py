@@ -23,6 +23,15 @@ def single_exception(group: BaseExceptionGroup[BaseException]) -> BaseException 
     return real[0] if len(real) == 1 else None
 
 
+def leaves_of(exc: BaseException) -> Iterator[BaseException]:
+    """The exceptions in ``exc``, nested groups flattened (``exc`` itself if no group)."""
+    if isinstance(exc, BaseExceptionGroup):
+        for inner in exc.exceptions:
+            yield from leaves_of(inner)
+    else:
+        yield exc
+
+
 @contextlib.contextmanager
 def unwrap_single() -> Iterator[None]:
     """Re-raise a group holding one real exception as that exception (STYLE.md rule 4)."""

@@ -175,17 +175,33 @@ def _refused(policy: str, url: str) -> NetworkError:
     return NetworkError("net::ERR_ABORTED", f"Redirect was cancelled: {url}")
 
 
-async def _read_file(url: str) -> Response:
-    parts = urllib.parse.urlsplit(url)
-    path = urllib.request.url2pathname(parts.path)
+async def local_file(url: str) -> tuple[str, int]:
+    """The path and size of the regular file a ``file:`` URL names.
+
+    Raises:
+        NetworkError: Chromium's ``net::ERR_FILE_NOT_FOUND`` (missing, or a folder) or
+            ``net::ERR_ACCESS_DENIED`` (unreadable, or a FIFO or device, whose read would
+            block or never end).
+    """
+    path = urllib.request.url2pathname(urllib.parse.urlsplit(url).path)
     try:
-        if not stat.S_ISREG((await trio.Path(path).stat()).st_mode):
-            # A FIFO or a device would block (or never end) the read.
-            raise NetworkError("net::ERR_ACCESS_DENIED", url)
-        body = await trio.Path(path).read_bytes()
+        info = await trio.Path(path).stat()
     except FileNotFoundError:
         raise NetworkError("net::ERR_FILE_NOT_FOUND", url) from None
-    except IsADirectoryError:
+    except OSError:
+        raise NetworkError("net::ERR_ACCESS_DENIED", url) from None
+    if stat.S_ISDIR(info.st_mode):
+        raise NetworkError("net::ERR_FILE_NOT_FOUND", url)
+    if not stat.S_ISREG(info.st_mode):
+        raise NetworkError("net::ERR_ACCESS_DENIED", url)
+    return path, info.st_size
+
+
+async def _read_file(url: str) -> Response:
+    path, _size = await local_file(url)
+    try:
+        body = await trio.Path(path).read_bytes()
+    except FileNotFoundError:
         raise NetworkError("net::ERR_FILE_NOT_FOUND", url) from None
     except OSError:
         raise NetworkError("net::ERR_ACCESS_DENIED", url) from None

@@ -572,3 +572,18 @@ async def test_a_handled_redirect_to_http_says_redirected(
         server.url("/"),
         True,
     )
+
+
+async def test_fetch_of_a_file_url_that_names_no_regular_file(
+    app: cdpsession.App, tmp_path: Any
+) -> None:
+    ses = _fresh(app)
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    with trio.fail_after(30):
+        assert await _fetch_fails(ses, (tmp_path / "missing").as_uri()) == (
+            "net::ERR_FILE_NOT_FOUND"
+        )
+        assert await _fetch_fails(ses, tmp_path.as_uri()) == "net::ERR_FILE_NOT_FOUND"
+        # Its read would wait for a writer for ever.
+        assert await _fetch_fails(ses, fifo.as_uri()) == "net::ERR_ACCESS_DENIED"
